@@ -1,0 +1,165 @@
+import "reflect-metadata";
+import { container as globalContainer, instancePerContainerCachingFactory, type DependencyContainer } from "tsyringe";
+import { fail } from "./errors.js";
+import { PAGE_SIZE, checkInt, parseSize } from "./units.js";
+import { TOKENS } from "./tokens.js";
+import { PhysicalMemory } from "./mm/physmem.js";
+import { MemMap } from "./mm/memmap.js";
+import { VmStat } from "./mm/vmstat.js";
+import { PageAllocator } from "./mm/page-alloc.js";
+import { MemoryAllocator, SlabAllocator } from "./mm/slab.js";
+import { FolioTable } from "./mm/folio.js";
+import { HugetlbPool } from "./mm/hugetlb.js";
+import { Vmalloc } from "./mm/vmalloc.js";
+import { OwnerRegistry } from "./mm/page-owner.js";
+import { describeFrame, type FrameDescription } from "./mm/describe.js";
+import { verifyMemory } from "./mm/verify.js";
+import { buddyinfo, formatBuddyinfo, formatMeminfo, formatPagetypeinfo, meminfo, pagetypeinfo, type Meminfo, type PageTypeInfo } from "./mm/reports.js";
+import { Rng } from "./engine/rng.js";
+import { Scheduler } from "./engine/scheduler.js";
+
+/** Smallest machine: 1 MiB (256 frames). */
+export const MIN_MEMORY = 1 << 20;
+/** Largest machine: 16 GiB. */
+export const MAX_MEMORY = 16 * 2 ** 30;
+
+/** How to build a machine. */
+export interface MachineConfig {
+  /** Physical memory: `"256MiB"`, `"4GiB"`, or bytes. A multiple of 4 KiB in [1 MiB, 16 GiB]. */
+  memory: string | number;
+  /** Seed of every random choice the machine makes (default 1). */
+  seed?: number;
+  /** Huge pages to put in the hugetlb pool at boot (default 0). */
+  hugePages?: number;
+  /** Overrides the min watermark, in pages. */
+  minFreePages?: number;
+}
+
+/**
+ * One simulated machine: physical memory, its struct page table and allocators, counters, and
+ * the clock and scheduler that drive everything on it.
+ *
+ * Each machine is its own child container of the DI container: its services are registered
+ * container-scoped and resolved once, so two machines in one process share nothing. Packages
+ * built on core (page cache, filesystems, devices) register their own services in
+ * {@link container} and receive these by the tokens in {@link TOKENS}.
+ */
+export class Machine {
+  /** The machine's DI container. */
+  readonly container: DependencyContainer;
+  readonly config: Readonly<Required<Omit<MachineConfig, "memory">> & { memory: number }>;
+  readonly memory: PhysicalMemory;
+  readonly memmap: MemMap;
+  readonly vmstat: VmStat;
+  readonly pages: PageAllocator;
+  readonly slab: SlabAllocator;
+  /** kmalloc/kfree: the one entry point for kernel memory of any size. */
+  readonly kmem: MemoryAllocator;
+  readonly folios: FolioTable;
+  readonly hugetlb: HugetlbPool;
+  readonly vmalloc: Vmalloc;
+  readonly owners: OwnerRegistry;
+  readonly rng: Rng;
+  readonly scheduler: Scheduler;
+
+  private constructor(config: MachineConfig, parent: DependencyContainer) {
+    const bytes = parseSize(config.memory, "memory size");
+    if (bytes % PAGE_SIZE !== 0) throw fail("EINVAL", `memory size ${bytes} is not a multiple of the 4KiB frame size`);
+    if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) throw fail("EINVAL", `memory size ${bytes} is outside [1MiB, 16GiB]`);
+    const seed = config.seed ?? 1;
+    checkInt(seed, 0, 0xffffffff, "seed");
+    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1 };
+    const c = (this.container = parent.createChildContainer());
+    const reg = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
+      c.register<T>(token, { useFactory: instancePerContainerCachingFactory<T>(make) });
+    c.register(TOKENS.Config, { useValue: this.config });
+    c.register(TOKENS.Machine, { useValue: this });
+    reg(TOKENS.PhysicalMemory, () => new PhysicalMemory(bytes));
+    reg(TOKENS.MemMap, () => new MemMap(bytes / PAGE_SIZE));
+    reg(TOKENS.VmStat, () => new VmStat());
+    reg(TOKENS.Rng, () => new Rng(seed));
+    reg(TOKENS.Scheduler, (r) => new Scheduler(r.resolve<Rng>(TOKENS.Rng).fork()));
+    reg(TOKENS.OwnerRegistry, () => new OwnerRegistry());
+    reg(TOKENS.PageAllocator, (r) =>
+      new PageAllocator(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.VmStat),
+        config.minFreePages !== undefined ? { minFreePages: config.minFreePages } : {}));
+    reg(TOKENS.SlabAllocator, (r) => new SlabAllocator(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.VmStat)));
+    reg(TOKENS.MemoryAllocator, (r) => new MemoryAllocator(r.resolve(TOKENS.SlabAllocator), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.VmStat)));
+    reg(TOKENS.FolioTable, (r) => new FolioTable(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.SlabAllocator), r.resolve(TOKENS.VmStat)));
+    reg(TOKENS.HugetlbPool, (r) => new HugetlbPool(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.VmStat)));
+    reg(TOKENS.Vmalloc, (r) =>
+      new Vmalloc(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.SlabAllocator),
+        r.resolve(TOKENS.MemoryAllocator), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.VmStat)));
+
+    // Resolve in a fixed order, so slab caches are created in the same order on every boot.
+    this.rng = c.resolve(TOKENS.Rng);
+    this.scheduler = c.resolve(TOKENS.Scheduler);
+    this.memory = c.resolve(TOKENS.PhysicalMemory);
+    this.memmap = c.resolve(TOKENS.MemMap);
+    this.vmstat = c.resolve(TOKENS.VmStat);
+    this.owners = c.resolve(TOKENS.OwnerRegistry);
+    this.pages = c.resolve(TOKENS.PageAllocator);
+    this.slab = c.resolve(TOKENS.SlabAllocator);
+    this.kmem = c.resolve(TOKENS.MemoryAllocator);
+    this.folios = c.resolve(TOKENS.FolioTable);
+    this.hugetlb = c.resolve(TOKENS.HugetlbPool);
+    this.vmalloc = c.resolve(TOKENS.Vmalloc);
+    if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);
+  }
+
+  /**
+   * Boots a machine. `parent` is the container whose registrations (filesystem types, policies,
+   * devices) the machine inherits; by default the global one, which must hold no machine state.
+   * Throws EINVAL naming the bad setting.
+   */
+  static boot(config: MachineConfig, parent: DependencyContainer = globalContainer): Machine {
+    if (typeof config !== "object" || config === null) throw fail("EINVAL", "machine config must be an object such as { memory: \"64MiB\" }");
+    return new Machine(config, parent);
+  }
+
+  /** Number of frames. */
+  get frames(): number {
+    return this.memmap.frames;
+  }
+
+  /** What frame `pfn` holds and who owns it, from its struct page alone. Throws EINVAL for a bad pfn. */
+  describe(pfn: number): FrameDescription {
+    return describeFrame({ map: this.memmap, pages: this.pages, folios: this.folios, slab: this.slab, vmalloc: this.vmalloc, owners: this.owners }, pfn);
+  }
+
+  /** Checks every frame and counter; returns the inconsistencies found (none on a healthy machine). */
+  verify(): string[] {
+    return verifyMemory({ map: this.memmap, pages: this.pages, folios: this.folios, slab: this.slab, vmalloc: this.vmalloc, hugetlb: this.hugetlb, vm: this.vmstat });
+  }
+
+  /** /proc/meminfo as an object (KiB). */
+  meminfo(): Meminfo {
+    return meminfo(this.frames, this.vmstat, this.pages, this.hugetlb);
+  }
+
+  /** /proc/meminfo as text. */
+  formatMeminfo(): string {
+    return formatMeminfo(this.meminfo());
+  }
+
+  /** /proc/buddyinfo counts (free blocks per order). */
+  buddyinfo(): number[] {
+    return buddyinfo(this.pages);
+  }
+
+  /** /proc/buddyinfo as text. */
+  formatBuddyinfo(): string {
+    return formatBuddyinfo(this.buddyinfo());
+  }
+
+  /** /proc/pagetypeinfo as an object. */
+  pagetypeinfo(): PageTypeInfo {
+    return pagetypeinfo(this.pages);
+  }
+
+  /** /proc/pagetypeinfo as text. */
+  formatPagetypeinfo(): string {
+    return formatPagetypeinfo(this.pagetypeinfo());
+  }
+
+}

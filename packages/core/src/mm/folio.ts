@@ -1,0 +1,315 @@
+import { fail } from "../errors.js";
+import { PAGE_SIZE } from "../units.js";
+import type { PhysicalMemory } from "./physmem.js";
+import { MemdescType, type MemMap } from "./memmap.js";
+import type { PageAllocator } from "./page-alloc.js";
+import type { KmemCache, SlabAllocator } from "./slab.js";
+import { VmEvent, type VmStat } from "./vmstat.js";
+
+/** Folio flag bits (Linux's PG_* flags that belong to the folio, not to each page). */
+export const enum FolioFlag {
+  Locked = 1 << 0,
+  Uptodate = 1 << 1,
+  Dirty = 1 << 2,
+  Writeback = 1 << 3,
+  Referenced = 1 << 4,
+  Active = 1 << 5,
+  Workingset = 1 << 6,
+  Readahead = 1 << 7,
+  Error = 1 << 8,
+  /** On an LRU list. */
+  Lru = 1 << 9,
+  /** Anonymous or shmem memory: backed by swap, not by a file. */
+  SwapBacked = 1 << 10,
+  /** A hugetlb pool folio. */
+  Hugetlb = 1 << 11,
+  /** Reclaim wants it freed as soon as writeback ends. */
+  Reclaim = 1 << 12,
+  Unevictable = 1 << 13,
+  /** The owner keeps private data with it (buffer heads, block addresses). */
+  Private = 1 << 14,
+  /** A page of this large folio is poisoned. */
+  HasHwPoisoned = 1 << 15,
+  /** Taken off the LRU by reclaim, compaction or migration. */
+  Isolated = 1 << 16,
+}
+
+/** Names of {@link FolioFlag} bits in bit order, for describe and page-types. */
+export const FOLIO_FLAG_NAMES = [
+  "locked", "uptodate", "dirty", "writeback", "referenced", "active", "workingset", "readahead", "error",
+  "lru", "swapbacked", "hugetlb", "reclaim", "unevictable", "private", "has_hwpoisoned", "isolated",
+] as const;
+
+/** Descriptor layout in 32-bit words: 64 bytes per folio, a slab object of cache `folio`. */
+const F_FLAGS = 0;
+const F_PFN = 1;
+const F_ORDER = 2;
+const F_REFCOUNT = 3;
+const F_MAPCOUNT = 4;
+const F_OWNER = 5;
+const F_INDEX = 6;
+const F_LRU_NEXT = 7;
+const F_LRU_PREV = 8;
+const F_PRIVATE = 9;
+const F_PINCOUNT = 10;
+/** Bytes of one folio descriptor. */
+export const FOLIO_DESC_SIZE = 64;
+
+/** What frees a hugetlb folio whose last reference went: the pool. Set once at boot. */
+export interface HugetlbRelease {
+  freeHugeFolio(folio: number): void;
+}
+
+/**
+ * Folio descriptors (Linux's struct folio) and their life cycle.
+ *
+ * A folio is a power-of-two run of frames that one owner uses as a unit. Its descriptor is a
+ * 64-byte slab object in simulated memory; the folio's handle is that object's physical address
+ * divided by 16 (the memdesc encoding), and every frame of the folio carries the handle as its
+ * memdesc reference. Accessors take the handle, as Linux's `folio_*()` functions take the pointer.
+ * No per-folio JS object exists, so a cache of a million folios costs no JS heap.
+ *
+ * When the last reference is dropped the folio is freed according to its memdesc type: a hugetlb
+ * folio returns to its pool, any other goes back to the page allocator. There is no per-folio
+ * destructor pointer.
+ */
+export class FolioTable {
+  private readonly cache: KmemCache;
+  private hugetlb?: HugetlbRelease;
+
+  constructor(
+    private readonly mem: PhysicalMemory,
+    private readonly map: MemMap,
+    private readonly pages: PageAllocator,
+    private readonly slab: SlabAllocator,
+    private readonly vm: VmStat,
+  ) {
+    this.cache = slab.createCache("folio", FOLIO_DESC_SIZE);
+  }
+
+  /** Connects the hugetlb pool that takes back hugetlb folios. Called once while the machine boots. */
+  setHugetlbRelease(pool: HugetlbRelease): void {
+    this.hugetlb = pool;
+  }
+
+  /**
+   * Allocates a folio of 2^order frames with refcount 1 and returns its handle. `owner` is an
+   * {@link OwnerRegistry} id (0 for none yet), `index` its position in the owner's space (page
+   * index in a file). The descriptor is allocated first and returned if the frames cannot be had,
+   * so a failure leaves nothing behind. Throws ENOMEM or EINVAL as {@link PageAllocator.allocPages}.
+   */
+  alloc(order: number, gfp: number, owner = 0, index = 0, flags = 0, type: MemdescType = MemdescType.Folio): number {
+    const addr = this.slab.alloc(this.cache);
+    const h = addr / 16;
+    let pfn: number;
+    try {
+      pfn = this.pages.allocPages(order, gfp, type, h);
+    } catch (e) {
+      this.slab.free(addr);
+      throw e;
+    }
+    const w = this.mem.wordsOf(h);
+    const b = this.mem.wordIndexOf(h);
+    w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
+    w[b + F_FLAGS] = flags;
+    w[b + F_PFN] = pfn;
+    w[b + F_ORDER] = order;
+    w[b + F_REFCOUNT] = 1;
+    w[b + F_OWNER] = owner;
+    w[b + F_INDEX] = index;
+    this.vm.events[VmEvent.FolioAlloc]++;
+    return h;
+  }
+
+  /** Takes a reference (folio_get). */
+  get(h: number): void {
+    this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_REFCOUNT]!++;
+  }
+
+  /**
+   * Drops a reference (folio_put); the last one frees the folio by its memdesc type. Throws
+   * EINVAL on a put of a folio whose count is already zero (a use after free).
+   */
+  put(h: number): void {
+    const w = this.mem.wordsOf(h);
+    const i = this.mem.wordIndexOf(h) + F_REFCOUNT;
+    const c = w[i]!;
+    if (c <= 0) throw fail("EINVAL", `folio_put of folio ${h} whose refcount is already ${c}`);
+    w[i] = c - 1;
+    if (c === 1) this.free(h);
+  }
+
+  /**
+   * Sets the refcount to 0 if it is exactly `expected` (folio_ref_freeze): nobody can take a
+   * new reference while it is frozen. Returns false, changing nothing, if other references exist.
+   */
+  refFreeze(h: number, expected: number): boolean {
+    const w = this.mem.wordsOf(h);
+    const i = this.mem.wordIndexOf(h) + F_REFCOUNT;
+    if (w[i] !== expected) return false;
+    w[i] = 0;
+    return true;
+  }
+
+  /** Undoes {@link refFreeze}, setting the refcount to `count`. */
+  refUnfreeze(h: number, count: number): void {
+    this.setField(h, F_REFCOUNT, count);
+  }
+
+  /** The folio a frame belongs to (page_folio), or 0 if the frame is not part of a folio. */
+  fromPfn(pfn: number): number {
+    const t = this.map.type[pfn];
+    return t === MemdescType.Folio || t === MemdescType.Hugetlb ? this.map.ref[pfn]! : 0;
+  }
+
+  /**
+   * Throws EINVAL unless `h` is the handle of a live folio. Public entry points that take
+   * handles from outside call this; internal paths trust their own handles.
+   */
+  check(h: unknown): number {
+    if (typeof h === "number" && Number.isInteger(h) && h > 0 && h * 16 < this.mem.bytes) {
+      const pfn = this.field(h, F_PFN);
+      if (pfn > 0 && pfn < this.map.frames && this.map.ref[pfn] === h && this.fromPfn(pfn) === h && this.field(h, F_REFCOUNT) > 0) return h;
+    }
+    throw fail("EINVAL", `${String(h)} is not a live folio`);
+  }
+
+  flags(h: number): number {
+    return this.field(h, F_FLAGS);
+  }
+  test(h: number, flag: FolioFlag): boolean {
+    return (this.field(h, F_FLAGS) & flag) !== 0;
+  }
+  set(h: number, flag: FolioFlag): void {
+    this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_FLAGS]! |= flag;
+  }
+  clear(h: number, flag: FolioFlag): void {
+    this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_FLAGS]! &= ~flag;
+  }
+  /** Sets `flag` and returns whether it was already set (folio_test_set_*). */
+  testAndSet(h: number, flag: FolioFlag): boolean {
+    const w = this.mem.wordsOf(h);
+    const i = this.mem.wordIndexOf(h) + F_FLAGS;
+    const old = w[i]!;
+    w[i] = old | flag;
+    return (old & flag) !== 0;
+  }
+  /** Clears `flag` and returns whether it was set (folio_test_clear_*). */
+  testAndClear(h: number, flag: FolioFlag): boolean {
+    const w = this.mem.wordsOf(h);
+    const i = this.mem.wordIndexOf(h) + F_FLAGS;
+    const old = w[i]!;
+    w[i] = old & ~flag;
+    return (old & flag) !== 0;
+  }
+  /** First frame. */
+  pfn(h: number): number {
+    return this.field(h, F_PFN);
+  }
+  order(h: number): number {
+    return this.field(h, F_ORDER);
+  }
+  nrPages(h: number): number {
+    return 1 << this.field(h, F_ORDER);
+  }
+  /** Size in bytes. */
+  size(h: number): number {
+    return PAGE_SIZE << this.field(h, F_ORDER);
+  }
+  refcount(h: number): number {
+    return this.field(h, F_REFCOUNT);
+  }
+  /** Page-table entries mapping any page of the folio (one count per folio, as current Linux). */
+  mapcount(h: number): number {
+    return this.field(h, F_MAPCOUNT);
+  }
+  addMapcount(h: number, delta: number): number {
+    const w = this.mem.wordsOf(h);
+    const i = this.mem.wordIndexOf(h) + F_MAPCOUNT;
+    return (w[i] = w[i]! + delta);
+  }
+  pincount(h: number): number {
+    return this.field(h, F_PINCOUNT);
+  }
+  addPincount(h: number, delta: number): void {
+    this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_PINCOUNT]! += delta;
+  }
+  /** Owner id in the {@link OwnerRegistry}, or 0. */
+  owner(h: number): number {
+    return this.field(h, F_OWNER);
+  }
+  setOwner(h: number, owner: number): void {
+    this.setField(h, F_OWNER, owner);
+  }
+  /** Index in the owner's space (page offset in the file for page cache folios). */
+  index(h: number): number {
+    return this.field(h, F_INDEX) >>> 0;
+  }
+  setIndex(h: number, index: number): void {
+    this.setField(h, F_INDEX, index);
+  }
+  /** Owner-private word (a block address, a swap slot). */
+  private_(h: number): number {
+    return this.field(h, F_PRIVATE);
+  }
+  setPrivate(h: number, v: number): void {
+    this.setField(h, F_PRIVATE, v);
+  }
+  /** LRU links (folio handles, 0 for none), used by the LRU lists. */
+  lruNext(h: number): number {
+    return this.field(h, F_LRU_NEXT);
+  }
+  lruPrev(h: number): number {
+    return this.field(h, F_LRU_PREV);
+  }
+  setLru(h: number, prev: number, next: number): void {
+    const w = this.mem.wordsOf(h);
+    const b = this.mem.wordIndexOf(h);
+    w[b + F_LRU_PREV] = prev;
+    w[b + F_LRU_NEXT] = next;
+  }
+
+  /** The byte view holding the folio's data; index it from {@link dataOffset}. */
+  data(h: number): Uint8Array {
+    return this.mem.sectionOf(this.field(h, F_PFN));
+  }
+  /** Offset of the folio's first byte in {@link data}. */
+  dataOffset(h: number): number {
+    return this.mem.offsetOf(this.field(h, F_PFN));
+  }
+
+  /** Human-readable flag list, e.g. `"uptodate,dirty,lru"`. */
+  flagNames(h: number): string {
+    const f = this.field(h, F_FLAGS);
+    return FOLIO_FLAG_NAMES.filter((_, i) => f & (1 << i)).join(",");
+  }
+
+  private free(h: number): void {
+    const pfn = this.field(h, F_PFN);
+    if (this.map.type[pfn] === MemdescType.Hugetlb && this.hugetlb) {
+      this.hugetlb.freeHugeFolio(h);
+      return;
+    }
+    this.freeDescriptorAndPages(h);
+  }
+
+  /**
+   * Returns the frames to the page allocator and the descriptor to its slab. Called by
+   * {@link put} on the last reference, and by the hugetlb pool when it shrinks.
+   */
+  freeDescriptorAndPages(h: number): void {
+    const pfn = this.field(h, F_PFN);
+    const order = this.field(h, F_ORDER);
+    this.pages.freeOwned(pfn, order);
+    this.slab.free(h * 16);
+    this.vm.events[VmEvent.FolioFree]++;
+  }
+
+  private field(h: number, f: number): number {
+    return this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + f]!;
+  }
+
+  private setField(h: number, f: number, v: number): void {
+    this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + f] = v;
+  }
+}

@@ -1,0 +1,497 @@
+import { fail } from "../errors.js";
+import { checkInt } from "../units.js";
+import type { PhysicalMemory } from "./physmem.js";
+import { MemdescType, PageFlag, type MemMap } from "./memmap.js";
+import { Stat, VmEvent, type VmStat } from "./vmstat.js";
+
+/** Largest allocation order: 2^10 frames = 4 MiB, Linux's default MAX_PAGE_ORDER. */
+export const MAX_ORDER = 10;
+/** Number of orders, 0..MAX_ORDER. */
+export const NR_ORDERS = MAX_ORDER + 1;
+/** Orders of a pageblock, the unit of migrate-type grouping: 2^9 frames = 2 MiB. */
+export const PAGEBLOCK_ORDER = 9;
+/** Frames in one pageblock. */
+export const PAGEBLOCK_FRAMES = 1 << PAGEBLOCK_ORDER;
+
+/** Mobility of a pageblock's pages, Linux's migratetype. */
+export const enum MigrateType {
+  Unmovable = 0,
+  Movable = 1,
+  Reclaimable = 2,
+  /** Taken out of allocation by compaction or offlining; never allocated from. */
+  Isolate = 3,
+}
+/** Number of migrate types. */
+export const NR_MIGRATE_TYPES = 4;
+/** Names of {@link MigrateType} values as /proc/pagetypeinfo prints them. */
+export const MIGRATE_TYPE_NAMES = ["Unmovable", "Movable", "Reclaimable", "Isolate"] as const;
+
+/** Allocation flags (Linux's gfp_t, reduced to what the simulation distinguishes). */
+export const enum Gfp {
+  /** Default: unmovable kernel memory. */
+  Kernel = 0,
+  /** The pages can be migrated (page cache, anonymous memory): grouped in movable pageblocks. */
+  Movable = 1 << 0,
+  /** The pages can be freed by a shrinker (reclaimable slab): grouped in reclaimable pageblocks. */
+  Reclaimable = 1 << 1,
+  /** Cannot wait or reclaim; may dip to half the min watermark (GFP_ATOMIC). */
+  Atomic = 1 << 2,
+  /** Zero the pages before returning them (__GFP_ZERO). */
+  Zero = 1 << 3,
+  /** Fail rather than enter the slow path (reclaim, compaction) (__GFP_NORETRY). */
+  NoRetry = 1 << 4,
+}
+
+/** The three watermarks, in pages. Below `low` kswapd wakes; allocations fail below `min`. */
+export interface Watermarks {
+  min: number;
+  low: number;
+  high: number;
+}
+
+/**
+ * A way to make room when an allocation fails its watermark: waking kswapd, direct reclaim,
+ * direct compaction. Returns true if it made progress (so the allocation is worth retrying).
+ * Registered by the subsystems that own those mechanisms; the allocator knows nothing else of them.
+ */
+export type AllocSlowPath = (order: number, gfp: number) => boolean;
+
+/** Options for {@link PageAllocator}. */
+export interface PageAllocatorOptions {
+  /** Overrides the computed min watermark (pages); low and high follow as ×5/4 and ×3/2. */
+  minFreePages?: number;
+}
+
+const ORDER_MT = (order: number, mt: number) => mt * NR_ORDERS + order;
+
+/**
+ * The buddy page allocator: free blocks of 2^order frames in lists by order and migrate type,
+ * split on allocation and merged with their buddy on free, with a per-CPU list of order-0 pages
+ * in front (one simulated CPU) so the common case is a push or a pop.
+ *
+ * Every allocation names its owner: `allocPages(order, gfp, type, ref)` writes the memdesc into
+ * every page it hands out, so any frame can say who owns it with no other context.
+ */
+export class PageAllocator {
+  /** The watermarks, computed at boot from memory size like Linux's min_free_kbytes. */
+  readonly watermarks: Watermarks;
+  private readonly freeHead: Int32Array;
+  private readonly nrFree: Int32Array;
+  private readonly pageblockType: Uint8Array;
+  private readonly pcp: Int32Array[];
+  private readonly pcpCount: Int32Array;
+  /** Pages moved between the per-CPU list and the buddy lists at a time. */
+  readonly pcpBatch: number;
+  /** The per-CPU list drains back to `pcpBatch` pages when it grows past this. */
+  readonly pcpHigh: number;
+  private readonly slowPaths: AllocSlowPath[] = [];
+
+  constructor(
+    private readonly mem: PhysicalMemory,
+    private readonly map: MemMap,
+    private readonly vm: VmStat,
+    options: PageAllocatorOptions = {},
+  ) {
+    const frames = map.frames;
+    this.freeHead = new Int32Array(NR_ORDERS * NR_MIGRATE_TYPES).fill(-1);
+    this.nrFree = new Int32Array(NR_ORDERS * NR_MIGRATE_TYPES);
+    this.pageblockType = new Uint8Array(Math.ceil(frames / PAGEBLOCK_FRAMES)).fill(MigrateType.Movable);
+    // Linux's zone_batchsize: a quarter of 1/1024 of memory, at most 1 MiB, rounded to 2^n - 1.
+    const quarter = Math.min(frames / 1024, 256) / 4;
+    this.pcpBatch = Math.max(1, (1 << Math.floor(Math.log2(Math.max(1, quarter + quarter / 2)))) - 1);
+    this.pcpHigh = 6 * this.pcpBatch;
+    this.pcp = [0, 1, 2].map(() => new Int32Array(this.pcpHigh + this.pcpBatch + 1));
+    this.pcpCount = new Int32Array(3);
+    // Linux's min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to [128 KiB, 256 MiB].
+    const minKiB = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(frames * 4 * 16))));
+    const min = options.minFreePages ?? Math.min(Math.floor(frames / 8), minKiB / 4);
+    this.watermarks = { min, low: min + (min >> 2), high: min + (min >> 1) };
+
+    // Frame 0 is reserved, as firmware keeps it on a PC; it also lets 0 mean "no frame".
+    map.setMemdesc(0, 1, MemdescType.Reserved, 0);
+    vm.stat[Stat.Reserved] = 1;
+    for (let pfn = 1; pfn < frames; ) {
+      let order = MAX_ORDER;
+      while (order > 0 && ((pfn & ((1 << order) - 1)) !== 0 || pfn + (1 << order) > frames)) order--;
+      map.setMemdesc(pfn, 1 << order, MemdescType.Buddy, 0);
+      this.addFree(pfn, order, this.pageblockType[pfn >>> PAGEBLOCK_ORDER]!);
+      vm.stat[Stat.FreePages] += 1 << order;
+      pfn += 1 << order;
+    }
+  }
+
+  /**
+   * Allocates 2^order contiguous frames and writes `{type, ref}` into each page's memdesc.
+   * Called by every owner of memory (slab, folios, vmalloc, hugetlb…), never by users directly.
+   * Returns the first pfn. Throws EINVAL for a bad order or type, ENOMEM (with free memory and
+   * watermark in the message) when the slow paths cannot make room; a failed call changes nothing.
+   */
+  allocPages(order: number, gfp: number, type: MemdescType, ref: number): number {
+    const pfn = this.tryAllocPages(order, gfp, type, ref);
+    if (pfn >= 0) return pfn;
+    this.vm.events[VmEvent.AllocFail]++;
+    throw fail(
+      "ENOMEM",
+      `out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed ` +
+        `(${this.vm.stat[Stat.FreePages]} pages free, min watermark ${this.watermarks.min}, ` +
+        `largest free block order ${this.largestFreeOrder()})`,
+    );
+  }
+
+  /** As {@link allocPages}, but returns -1 instead of throwing ENOMEM. */
+  tryAllocPages(order: number, gfp: number, type: MemdescType, ref: number): number {
+    if (order !== 0) checkInt(order, 0, MAX_ORDER, "allocation order");
+    if (type === MemdescType.Buddy || type === MemdescType.PerCpu || type === MemdescType.Offline) {
+      throw fail("EINVAL", `cannot allocate pages as memdesc type ${type}: that type means free or offline`);
+    }
+    let pfn = this.getPageFromFreelist(order, gfp, this.watermarks.low);
+    if (pfn < 0) pfn = this.slowPath(order, gfp);
+    if (pfn < 0) return -1;
+    const count = 1 << order;
+    const map = this.map;
+    if (count === 1) {
+      map.type[pfn] = type;
+      map.ref[pfn] = ref;
+    } else {
+      map.setMemdesc(pfn, count, type, ref);
+    }
+    map.flags[pfn] |= PageFlag.Head;
+    map.order[pfn] = order;
+    this.vm.events[VmEvent.PgAlloc] += count;
+    if (gfp & Gfp.Zero) this.mem.zeroFrames(pfn, count);
+    return pfn;
+  }
+
+  /**
+   * Frees an allocation made by {@link allocPages}: `pfn` must be its first frame and `order` its
+   * order. Throws EINVAL, changing nothing, on a double free, a pfn that is not the start of an
+   * allocation, or an order that differs from the allocation's.
+   */
+  freePages(pfn: number, order: number): void {
+    const map = this.map;
+    map.checkPfn(pfn);
+    const t = map.type[pfn]!;
+    if (t === MemdescType.Buddy || t === MemdescType.PerCpu) {
+      throw fail("EINVAL", `double free: frame ${pfn} is already free`);
+    }
+    if (t === MemdescType.Reserved || t === MemdescType.Offline || !(map.flags[pfn]! & PageFlag.Head)) {
+      throw fail("EINVAL", `frame ${pfn} is not the first frame of a page allocation (it is ${describeType(t)})`);
+    }
+    if (map.order[pfn] !== order) {
+      throw fail("EINVAL", `frame ${pfn} was allocated at order ${map.order[pfn]}, not freed at order ${order}`);
+    }
+    this.freeOwned(pfn, order);
+  }
+
+  /**
+   * Frees a run the caller has already validated as its own (the owner of a descriptor freeing
+   * its pages). Exposed to owners in core; others use {@link freePages}.
+   */
+  freeOwned(pfn: number, order: number): void {
+    const map = this.map;
+    map.flags[pfn]! &= ~PageFlag.Head;
+    this.vm.events[VmEvent.PgFree] += 1 << order;
+    if (order === 0) {
+      const mt = this.pageblockType[pfn >>> PAGEBLOCK_ORDER]!;
+      if (mt !== MigrateType.Isolate) {
+        map.type[pfn] = MemdescType.PerCpu;
+        map.ref[pfn] = 0;
+        const list = this.pcp[mt]!;
+        list[this.pcpCount[mt]!++] = pfn;
+        this.vm.stat[Stat.PerCpuPages]++;
+        if (this.pcpCount[mt]! > this.pcpHigh) this.drainPcpList(mt, this.pcpCount[mt]! - this.pcpBatch);
+        return;
+      }
+    }
+    map.setMemdesc(pfn, 1 << order, MemdescType.Buddy, 0);
+    this.freeOneBlock(pfn, order);
+  }
+
+  /** Registers a slow-path step, tried in registration order when the fast path fails. */
+  addSlowPath(step: AllocSlowPath): void {
+    this.slowPaths.push(step);
+  }
+
+  /** Returns every per-CPU page to the buddy lists (drain_all_pages), so blocks can merge. */
+  drainPerCpuLists(): void {
+    for (let mt = 0; mt < 3; mt++) this.drainPcpList(mt, this.pcpCount[mt]!);
+  }
+
+  /** Free pages in the buddy lists (not counting per-CPU lists). */
+  get nrFreePages(): number {
+    return this.vm.stat[Stat.FreePages]!;
+  }
+
+  /** Number of free blocks of `order` in lists of migrate type `mt` (or all types). */
+  freeBlocks(order: number, mt?: MigrateType): number {
+    if (mt !== undefined) return this.nrFree[ORDER_MT(order, mt)]!;
+    let n = 0;
+    for (let t = 0; t < NR_MIGRATE_TYPES; t++) n += this.nrFree[ORDER_MT(order, t)]!;
+    return n;
+  }
+
+  /** Highest order with a free block, or -1 when the buddy lists are empty. */
+  largestFreeOrder(): number {
+    for (let o = MAX_ORDER; o >= 0; o--) if (this.freeBlocks(o) > 0) return o;
+    return -1;
+  }
+
+  /** Migrate type of the pageblock holding `pfn`. */
+  pageblockMigrateType(pfn: number): MigrateType {
+    return this.pageblockType[pfn >>> PAGEBLOCK_ORDER]! as MigrateType;
+  }
+
+  /** Number of pageblocks. */
+  get pageblocks(): number {
+    return this.pageblockType.length;
+  }
+
+  /** Visits every free block in the buddy lists: head pfn, order and the list's migrate type. */
+  forEachFreeBlock(visit: (pfn: number, order: number, mt: MigrateType) => void): void {
+    for (let mt = 0; mt < NR_MIGRATE_TYPES; mt++) {
+      for (let o = 0; o < NR_ORDERS; o++) {
+        for (let p = this.freeHead[ORDER_MT(o, mt)]!; p >= 0; p = this.map.next[p]!) visit(p, o, mt);
+      }
+    }
+  }
+
+  /** Visits every page on the per-CPU lists. */
+  forEachPerCpuPage(visit: (pfn: number, mt: MigrateType) => void): void {
+    for (let mt = 0; mt < 3; mt++) for (let i = 0; i < this.pcpCount[mt]!; i++) visit(this.pcp[mt]![i]!, mt);
+  }
+
+  /**
+   * Finds the head of the free buddy block containing `pfn`, or -1 if the frame is not in one.
+   * Only heads are marked, so this looks at each aligned candidate from order 0 up.
+   */
+  freeBlockHead(pfn: number): number {
+    for (let o = 0; o < NR_ORDERS; o++) {
+      const head = pfn & ~((1 << o) - 1);
+      if (this.map.flags[head]! & PageFlag.Buddy && this.map.order[head]! >= o) return head;
+    }
+    return -1;
+  }
+
+  private getPageFromFreelist(order: number, gfp: number, mark: number): number {
+    const mt = gfpMigrateType(gfp);
+    if (order === 0) {
+      if (this.pcpCount[mt] === 0) {
+        if (!this.watermarkOk(0, mark, gfp)) return -1;
+        this.refillPcp(mt);
+        if (this.pcpCount[mt] === 0) return -1;
+      } else if (this.vm.stat[Stat.FreePages]! + this.pcpCount[mt]! <= this.minFor(mark, gfp)) {
+        return -1;
+      }
+      this.vm.stat[Stat.PerCpuPages]--;
+      return this.pcp[mt]![--this.pcpCount[mt]!]!;
+    }
+    if (!this.watermarkOk(order, mark, gfp)) return -1;
+    return this.rmqueue(order, mt);
+  }
+
+  private slowPath(order: number, gfp: number): number {
+    const atMin = this.getPageFromFreelist(order, gfp, this.watermarks.min);
+    if (atMin >= 0 || gfp & (Gfp.NoRetry | Gfp.Atomic)) return atMin;
+    for (let attempt = 0; attempt < 16; attempt++) {
+      let progress = false;
+      for (const step of this.slowPaths) {
+        if (step(order, gfp)) {
+          progress = true;
+          const pfn = this.getPageFromFreelist(order, gfp, this.watermarks.min);
+          if (pfn >= 0) return pfn;
+        }
+      }
+      if (!progress) break;
+    }
+    return -1;
+  }
+
+  private minFor(mark: number, gfp: number): number {
+    return gfp & Gfp.Atomic ? mark >> 1 : mark;
+  }
+
+  /** zone_watermark_ok: enough free pages above the mark, and a block of at least `order`. */
+  private watermarkOk(order: number, mark: number, gfp: number): boolean {
+    const free = this.vm.stat[Stat.FreePages]! - ((1 << order) - 1);
+    if (free <= this.minFor(mark, gfp)) return false;
+    if (order === 0) return true;
+    for (let o = order; o < NR_ORDERS; o++) {
+      for (let mt = 0; mt < MigrateType.Isolate; mt++) if (this.nrFree[ORDER_MT(o, mt)]! > 0) return true;
+    }
+    return false;
+  }
+
+  private refillPcp(mt: number): void {
+    const list = this.pcp[mt]!;
+    let n = this.pcpCount[mt]!;
+    for (let i = 0; i < this.pcpBatch; i++) {
+      const pfn = this.rmqueue(0, mt);
+      if (pfn < 0) break;
+      this.map.type[pfn] = MemdescType.PerCpu;
+      list[n++] = pfn;
+      this.vm.stat[Stat.PerCpuPages]++;
+    }
+    this.pcpCount[mt] = n;
+    this.vm.events[VmEvent.PcpRefill]++;
+  }
+
+  private drainPcpList(mt: number, count: number): void {
+    const list = this.pcp[mt]!;
+    // Free the oldest pages first: they are the least likely to be cache-hot.
+    for (let i = 0; i < count; i++) {
+      const pfn = list[i]!;
+      this.map.type[pfn] = MemdescType.Buddy;
+      this.freeOneBlock(pfn, 0);
+    }
+    list.copyWithin(0, count, this.pcpCount[mt]!);
+    this.pcpCount[mt]! -= count;
+    this.vm.stat[Stat.PerCpuPages] -= count;
+    if (count > 0) this.vm.events[VmEvent.PcpDrain]++;
+  }
+
+  /** Takes a block of exactly `order` from the lists, splitting or stealing as needed; -1 if none. */
+  private rmqueue(order: number, mt: number): number {
+    let pfn = this.rmqueueSmallest(order, mt);
+    if (pfn < 0) pfn = this.rmqueueFallback(order, mt);
+    return pfn;
+  }
+
+  private rmqueueSmallest(order: number, mt: number): number {
+    for (let o = order; o < NR_ORDERS; o++) {
+      const pfn = this.freeHead[ORDER_MT(o, mt)]!;
+      if (pfn < 0) continue;
+      this.delFree(pfn, o);
+      this.vm.stat[Stat.FreePages] -= 1 << o;
+      this.expand(pfn, order, o);
+      return pfn;
+    }
+    return -1;
+  }
+
+  /**
+   * __rmqueue_fallback: take the largest block from another migrate type's lists. A large steal
+   * (half a pageblock or more), or any unmovable/reclaimable steal, moves the rest of that
+   * pageblock's free pages to the requested type and claims the pageblock if at least half of it
+   * was free, so that later allocations of the same kind cluster there instead of polluting more.
+   */
+  private rmqueueFallback(order: number, mt: number): number {
+    for (let o = MAX_ORDER; o >= order; o--) {
+      for (const from of FALLBACKS[mt]!) {
+        const pfn = this.freeHead[ORDER_MT(o, from)]!;
+        if (pfn < 0) continue;
+        this.vm.events[VmEvent.FallbackAlloc]++;
+        if (o >= PAGEBLOCK_ORDER) {
+          for (let b = pfn >>> PAGEBLOCK_ORDER; b < (pfn + (1 << o)) >>> PAGEBLOCK_ORDER; b++) this.pageblockType[b] = mt;
+          this.vm.events[VmEvent.PageblockClaimed]++;
+        } else if (o >= PAGEBLOCK_ORDER >> 1 || mt !== MigrateType.Movable) {
+          this.stealPageblock(pfn, mt);
+        }
+        this.delFree(pfn, o);
+        this.vm.stat[Stat.FreePages] -= 1 << o;
+        this.expand(pfn, order, o);
+        return pfn;
+      }
+    }
+    return -1;
+  }
+
+  private stealPageblock(pfn: number, mt: number): void {
+    const start = pfn & ~(PAGEBLOCK_FRAMES - 1);
+    const end = Math.min(start + PAGEBLOCK_FRAMES, this.map.frames);
+    let free = 0;
+    for (let p = start; p < end; ) {
+      if (this.map.flags[p]! & PageFlag.Buddy) {
+        const o = this.map.order[p]!;
+        free += 1 << o;
+        p += 1 << o;
+      } else {
+        p++;
+      }
+    }
+    if (free >= PAGEBLOCK_FRAMES >> 1) {
+      this.pageblockType[start >>> PAGEBLOCK_ORDER] = mt;
+      this.vm.events[VmEvent.PageblockClaimed]++;
+      for (let p = start; p < end; ) {
+        if (this.map.flags[p]! & PageFlag.Buddy) {
+          const o = this.map.order[p]!;
+          this.delFree(p, o);
+          this.addFree(p, o, mt);
+          p += 1 << o;
+        } else {
+          p++;
+        }
+      }
+    }
+  }
+
+  /** Splits a block of order `high` at `pfn` down to `low`, freeing the upper halves. */
+  private expand(pfn: number, low: number, high: number): void {
+    while (high > low) {
+      high--;
+      const half = pfn + (1 << high);
+      this.addFree(half, high, this.pageblockType[half >>> PAGEBLOCK_ORDER]!);
+      this.vm.stat[Stat.FreePages] += 1 << high;
+    }
+  }
+
+  /** __free_one_page: merge with free buddies as far as possible, then list the result. */
+  private freeOneBlock(pfn: number, order: number): void {
+    const map = this.map;
+    this.vm.stat[Stat.FreePages] += 1 << order;
+    const isolated = this.pageblockType[pfn >>> PAGEBLOCK_ORDER] === MigrateType.Isolate;
+    while (order < MAX_ORDER) {
+      const buddy = pfn ^ (1 << order);
+      if (buddy >= map.frames || !(map.flags[buddy]! & PageFlag.Buddy) || map.order[buddy] !== order) break;
+      if ((this.pageblockType[buddy >>> PAGEBLOCK_ORDER] === MigrateType.Isolate) !== isolated) break;
+      this.delFree(buddy, order);
+      pfn &= buddy;
+      order++;
+    }
+    this.addFree(pfn, order, this.pageblockType[pfn >>> PAGEBLOCK_ORDER]!);
+  }
+
+  private addFree(pfn: number, order: number, mt: number): void {
+    const map = this.map;
+    const list = ORDER_MT(order, mt);
+    const head = this.freeHead[list]!;
+    map.flags[pfn] = (map.flags[pfn]! & ~PageFlag.Head) | PageFlag.Buddy;
+    map.type[pfn] = MemdescType.Buddy;
+    map.order[pfn] = order;
+    map.ref[pfn] = mt;
+    map.prev[pfn] = -1;
+    map.next[pfn] = head;
+    if (head >= 0) map.prev[head] = pfn;
+    this.freeHead[list] = pfn;
+    this.nrFree[list]!++;
+  }
+
+  private delFree(pfn: number, order: number): void {
+    const map = this.map;
+    const list = ORDER_MT(order, map.ref[pfn]!);
+    const next = map.next[pfn]!;
+    const prev = map.prev[pfn]!;
+    if (prev >= 0) map.next[prev] = next;
+    else this.freeHead[list] = next;
+    if (next >= 0) map.prev[next] = prev;
+    map.next[pfn] = -1;
+    map.prev[pfn] = -1;
+    map.flags[pfn]! &= ~PageFlag.Buddy;
+    this.nrFree[list]!--;
+  }
+}
+
+/** Fallback order when a migrate type's own lists are empty (Linux's fallbacks[]). */
+const FALLBACKS: readonly (readonly number[])[] = [
+  [MigrateType.Reclaimable, MigrateType.Movable],
+  [MigrateType.Reclaimable, MigrateType.Unmovable],
+  [MigrateType.Unmovable, MigrateType.Movable],
+];
+
+/** The migrate type an allocation with these flags is grouped under. */
+export function gfpMigrateType(gfp: number): MigrateType {
+  return gfp & Gfp.Movable ? MigrateType.Movable : gfp & Gfp.Reclaimable ? MigrateType.Reclaimable : MigrateType.Unmovable;
+}
+
+function describeType(t: number): string {
+  return ["free", "free (per-CPU)", "a folio", "a slab", "vmalloc", "a page table", "hugetlb", "reserved", "a large kmalloc", "offline"][t] ?? `type ${t}`;
+}

@@ -1,0 +1,90 @@
+/**
+ * Memory counters, read like /proc/vmstat: gauges of pages in each state ({@link Stat}) and
+ * monotonically increasing event counts ({@link VmEvent}). Subsystems update them as they
+ * change state; `verify` recounts the gauges from the struct page table to prove them right.
+ */
+
+/** Gauges, in pages. */
+export const enum Stat {
+  FreePages,
+  PerCpuPages,
+  FilePages,
+  AnonPages,
+  Dirty,
+  Writeback,
+  SlabReclaimable,
+  SlabUnreclaimable,
+  VmallocPages,
+  PageTables,
+  LargeKmalloc,
+  HugetlbPages,
+  Reserved,
+  HwPoisoned,
+  ActiveFile,
+  InactiveFile,
+  ActiveAnon,
+  InactiveAnon,
+  Count,
+}
+
+/** Names of {@link Stat} values as /proc/vmstat spells them. */
+export const STAT_NAMES: readonly string[] = [
+  "nr_free_pages", "nr_percpu_pages", "nr_file_pages", "nr_anon_pages", "nr_dirty", "nr_writeback",
+  "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_vmalloc", "nr_page_table_pages", "nr_kmalloc_large",
+  "nr_hugetlb", "nr_reserved", "nr_hwpoisoned", "nr_active_file", "nr_inactive_file", "nr_active_anon",
+  "nr_inactive_anon",
+];
+
+/** Event counters. */
+export const enum VmEvent {
+  PgAlloc,
+  PgFree,
+  AllocFail,
+  PcpRefill,
+  PcpDrain,
+  FallbackAlloc,
+  PageblockClaimed,
+  SlabAlloc,
+  SlabFree,
+  SlabGrow,
+  SlabShrink,
+  KmallocLarge,
+  VmallocAlloc,
+  VmapCalls,
+  HugetlbAlloc,
+  HugetlbFree,
+  HugetlbAllocFail,
+  FolioAlloc,
+  FolioFree,
+  Count,
+}
+
+/** Names of {@link VmEvent} values, in /proc/vmstat style. */
+export const EVENT_NAMES: readonly string[] = [
+  "pgalloc", "pgfree", "pgalloc_fail", "pcp_refill", "pcp_drain", "pgalloc_fallback", "pageblock_claimed",
+  "slab_alloc", "slab_free", "slab_grow", "slab_shrink", "kmalloc_large", "vmalloc_alloc", "vmap_calls",
+  "htlb_buddy_alloc_success", "htlb_free", "htlb_buddy_alloc_fail", "folio_alloc", "folio_free",
+];
+
+/** The per-machine counters. */
+export class VmStat {
+  /** Gauges indexed by {@link Stat}. */
+  readonly stat = new Float64Array(Stat.Count);
+  /** Event counts indexed by {@link VmEvent}. */
+  readonly events = new Float64Array(VmEvent.Count);
+
+  /** All counters as an object, in /proc/vmstat order and names. */
+  toObject(): Record<string, number> {
+    const out: Record<string, number> = {};
+    STAT_NAMES.forEach((n, i) => (out[n] = this.stat[i]!));
+    EVENT_NAMES.forEach((n, i) => (out[n] = this.events[i]!));
+    return out;
+  }
+
+  /** The counters as /proc/vmstat prints them: `name value` lines. */
+  format(): string {
+    return Object.entries(this.toObject())
+      .map(([k, v]) => `${k} ${v}`)
+      .join("\n");
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * Injection tokens for the services of one simulated machine. Every machine is its own child
+ * container with these registered container-scoped, so two machines in one process share nothing;
+ * consumers (filesystems, policies, devices) receive services through constructor injection by
+ * these explicit tokens, never through the global container.
+ */
+export const TOKENS = {
+  /** {@link MachineConfig} as given to `Machine.boot`. */
+  Config: Symbol.for("folio.Config"),
+  /** {@link Machine} itself. */
+  Machine: Symbol.for("folio.Machine"),
+  PhysicalMemory: Symbol.for("folio.PhysicalMemory"),
+  MemMap: Symbol.for("folio.MemMap"),
+  VmStat: Symbol.for("folio.VmStat"),
+  PageAllocator: Symbol.for("folio.PageAllocator"),
+  SlabAllocator: Symbol.for("folio.SlabAllocator"),
+  MemoryAllocator: Symbol.for("folio.MemoryAllocator"),
+  FolioTable: Symbol.for("folio.FolioTable"),
+  HugetlbPool: Symbol.for("folio.HugetlbPool"),
+  Vmalloc: Symbol.for("folio.Vmalloc"),
+  OwnerRegistry: Symbol.for("folio.OwnerRegistry"),
+  Rng: Symbol.for("folio.Rng"),
+  Scheduler: Symbol.for("folio.Scheduler"),
+} as const;
