@@ -104,7 +104,7 @@ export class PageAllocator {
     this.pcpCount = new Int32Array(3);
     // Linux's min_free_kbytes = sqrt(lowmem_kbytes * 16), clamped to [128 KiB, 256 MiB].
     const minKiB = Math.min(262144, Math.max(128, Math.floor(Math.sqrt(frames * 4 * 16))));
-    const min = options.minFreePages ?? Math.min(Math.floor(frames / 8), minKiB / 4);
+    const min = options.minFreePages ?? Math.min(Math.floor(frames / 8), minKiB >> 2);
     this.watermarks = { min, low: min + (min >> 2), high: min + (min >> 1) };
 
     // Frame 0 is reserved, as firmware keeps it on a PC; it also lets 0 mean "no frame".

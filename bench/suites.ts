@@ -1,0 +1,10 @@
+/**
+ * The registry of benchmark suites, in the order they run by default. A new suite is a file
+ * bench/<name>.ts exporting a {@link Suite}, and one line here.
+ */
+import type { Suite } from "./harness.js";
+import { coreSuite } from "./core.js";
+
+export const SUITES: readonly Suite[] = [
+  coreSuite,
+];

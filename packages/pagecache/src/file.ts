@@ -1,0 +1,38 @@
+import type { Mapping } from "./mapping.js";
+
+/**
+ * Readahead state of one open file (Linux's struct file_ra_state): the current window
+ * [start, start + size), of which the last `asyncSize` pages are read ahead of need; reaching the
+ * folio marked at `start + size - asyncSize` starts the next window.
+ */
+export class FileRaState {
+  start = 0;
+  size = 0;
+  asyncSize = 0;
+  /** Byte position just past the previous read, for sequential detection (-1 before any). */
+  prevPos = -1;
+  /** Window ceiling in pages; 0 disables readahead. */
+  raPages: number;
+  /** The file was opened for random access (POSIX_FADV_RANDOM): never read ahead. */
+  random = false;
+
+  constructor(raPages: number) {
+    this.raPages = raPages;
+  }
+}
+
+/**
+ * The page cache's view of an open file: what Linux keeps in struct file for the filemap
+ * helpers. The VFS's open file embeds one.
+ */
+export interface CachedFile {
+  readonly mapping: Mapping;
+  readonly ra: FileRaState;
+  /** Writeback-error cursor sampled at open (f_wb_err). */
+  readonly wbErr: { value: number };
+}
+
+/** Opens the page-cache side of a file: fresh readahead state and an error cursor sampled now. */
+export function openCachedFile(mapping: Mapping): CachedFile {
+  return { mapping, ra: new FileRaState(mapping.raPages), wbErr: { value: mapping.wbErr.sample() } };
+}

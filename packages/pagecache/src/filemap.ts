@@ -1,0 +1,216 @@
+import { FolioFlag, Gfp, PAGE_SIZE, fail } from "@folio/core";
+import type { CachedFile } from "./file.js";
+import type { PageCache } from "./page-cache.js";
+import { asyncReadahead, syncReadahead, type ReadCallbacks } from "./readahead.js";
+import type { DirtyThrottle } from "./writeback.js";
+
+/**
+ * Reads up to `length` bytes at byte offset `pos` of the file into `dst` at `dstOffset`
+ * (filemap_read) and returns the bytes read: fewer at end of file, 0 at or past it.
+ *
+ * Cached, uptodate folios are copied straight out: a hit walks the index, tests a flag and
+ * copies, allocating nothing per page and waiting on nothing. A miss starts readahead (or a
+ * single read) through the filesystem's `cb`, then waits for the folio to be unlocked by the I/O
+ * completion. Reaching a folio marked for readahead starts the next window asynchronously.
+ * Throws EIO if a needed folio could not be read and nothing was copied yet (else returns the
+ * short count), EINVAL for a bad position or length.
+ */
+export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst: Uint8Array, dstOffset: number, length: number, cb: ReadCallbacks): number {
+  checkRange(pos, length, dst, dstOffset);
+  const mapping = file.mapping;
+  const f = cache.folios;
+  let end = Math.min(pos + length, mapping.host.size);
+  if (pos >= end) return 0;
+  const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
+  let copied = 0;
+  while (pos < end) {
+    const index = Math.floor(pos / PAGE_SIZE);
+    let folio = cache.lookup(mapping, index);
+    if (folio === 0) {
+      syncReadahead(cache, file, index, lastIndex - index + 1, cb);
+      folio = cache.lookup(mapping, index);
+      if (folio === 0) folio = createAndRead(cache, file, index, cb);
+    } else if (f.test(folio, FolioFlag.Readahead)) {
+      asyncReadahead(cache, file, folio, lastIndex - index + 1, cb);
+    }
+    if (!f.test(folio, FolioFlag.Uptodate)) {
+      if (!waitUptodate(cache, file, folio, cb)) {
+        if (copied > 0) break;
+        throw fail("EIO", `read of ${mapping.host.label} at page ${index} failed`);
+      }
+      // A wait ran the engine: the file may have been truncated meanwhile.
+      end = Math.min(end, mapping.host.size);
+      if (pos >= end) break;
+    }
+    const folioStart = f.index(folio) * PAGE_SIZE;
+    const n = Math.min(folioStart + f.size(folio), end) - pos;
+    const src = f.dataOffset(folio) + (pos - folioStart);
+    dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
+    f.set(folio, FolioFlag.Referenced);
+    pos += n;
+    copied += n;
+  }
+  file.ra.prevPos = pos;
+  return copied;
+}
+
+/** Waits for a folio to become uptodate, reading it if nobody is; false on I/O error or truncation. */
+function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: ReadCallbacks): boolean {
+  const f = cache.folios;
+  f.get(folio);
+  try {
+    cache.waitUnlocked(folio);
+    if (f.test(folio, FolioFlag.Uptodate)) return true;
+    if (f.owner(folio) !== file.mapping.ownerId) return false;
+    // Nobody is reading it (an earlier read failed): try once more ourselves.
+    cache.lock(folio);
+    if (f.test(folio, FolioFlag.Uptodate)) {
+      cache.unlock(folio);
+      return true;
+    }
+    cb.readFolio(file, folio);
+    cache.waitUnlocked(folio);
+    return f.test(folio, FolioFlag.Uptodate);
+  } finally {
+    f.put(folio);
+  }
+}
+
+/** Adds one small locked folio at `index` and starts reading it (filemap_create_folio). */
+function createAndRead(cache: PageCache, file: CachedFile, index: number, cb: ReadCallbacks): number {
+  const folio = cache.folios.alloc(0, Gfp.Movable, 0, index, FolioFlag.Locked);
+  cache.addFolio(file.mapping, folio, index);
+  cache.folios.put(folio);
+  cb.readFolio(file, folio);
+  return folio;
+}
+
+/**
+ * How a filesystem prepares and commits buffered writes. It hands these to {@link performWrite}
+ * on each call; they are never stored in a mapping or inode.
+ */
+export interface WriteCallbacks {
+  /**
+   * Prepares to write `len` bytes at `pos`, all within one folio: returns that folio locked and
+   * with a reference. The filesystem allocates or reserves blocks, and makes the folio uptodate
+   * if the write will not cover it and it is not (reading it, or zeroing new blocks). Throws
+   * ENOSPC, EIO… having changed nothing.
+   */
+  writeBegin(file: CachedFile, pos: number, len: number): number;
+  /**
+   * Commits `copied` of `len` bytes copied into the folio at `pos`: marks it dirty, grows the
+   * file size, unlocks and puts the folio. Returns the bytes accepted (less than `copied` for a
+   * short write; 0 stops the write).
+   */
+  writeEnd(file: CachedFile, pos: number, len: number, copied: number, folio: number): number;
+}
+
+/**
+ * Buffered write of `length` bytes from `src` at `srcOffset` to byte `pos` of the file
+ * (generic_perform_write): for each folio-sized chunk, writeBegin, copy, writeEnd; then lets the
+ * dirty throttle pause the writer if dirty memory is over its limit. Returns the bytes written
+ * (short if writeEnd accepted less); errors from the first chunk are thrown, later ones end the
+ * write short.
+ */
+export function performWrite(cache: PageCache, file: CachedFile, pos: number, src: Uint8Array, srcOffset: number, length: number, cb: WriteCallbacks, throttle?: DirtyThrottle): number {
+  checkRange(pos, length, src, srcOffset);
+  const f = cache.folios;
+  const chunk = PAGE_SIZE << file.mapping.maxOrder;
+  let written = 0;
+  while (written < length) {
+    const bytes = Math.min(chunk - (pos % chunk), length - written);
+    let folio: number;
+    try {
+      folio = cb.writeBegin(file, pos, bytes);
+    } catch (e) {
+      if (written > 0) break;
+      throw e;
+    }
+    const folioStart = f.index(folio) * PAGE_SIZE;
+    const n = Math.min(bytes, folioStart + f.size(folio) - pos);
+    const at = f.dataOffset(folio) + (pos - folioStart);
+    f.data(folio).set(src.subarray(srcOffset + written, srcOffset + written + n), at);
+    const accepted = cb.writeEnd(file, pos, n, n, folio);
+    pos += accepted;
+    written += accepted;
+    if (accepted === 0) break;
+    throttle?.balanceDirtyPages();
+  }
+  return written;
+}
+
+/**
+ * writeBegin helper for filesystems (__filemap_get_folio with FGP_WRITEBEGIN): returns the
+ * folio covering `pos`, locked and referenced, creating it if needed, as large as the mapping
+ * allows for a write of `len` bytes at that alignment. Waits for writeback of an existing folio
+ * to end, so data under I/O is never changed (stable pages).
+ */
+export function grabFolioForWrite(cache: PageCache, file: CachedFile, pos: number, len: number): number {
+  const mapping = file.mapping;
+  const f = cache.folios;
+  const index = Math.floor(pos / PAGE_SIZE);
+  for (;;) {
+    const folio = cache.getFolio(mapping, index);
+    if (folio !== 0) {
+      cache.lock(folio);
+      if (f.owner(folio) !== mapping.ownerId) {
+        cache.unlock(folio);
+        f.put(folio);
+        continue; // truncated while we waited
+      }
+      cache.waitWriteback(folio);
+      return folio;
+    }
+    let order = Math.min(mapping.maxOrder, Math.floor(Math.log2(Math.max(1, Math.ceil(((pos % PAGE_SIZE) + len) / PAGE_SIZE)))));
+    let first = index;
+    for (; order > 0; order--) {
+      first = index - (index % (1 << order));
+      let clear = true;
+      for (let i = first; i < first + (1 << order); i++) if (cache.lookup(mapping, i) !== 0) clear = false;
+      if (clear) break;
+    }
+    if (order === 0) first = index;
+    const folio2 = f.alloc(order, Gfp.Movable, 0, first, FolioFlag.Locked);
+    cache.addFolio(mapping, folio2, first);
+    return folio2;
+  }
+}
+
+/**
+ * writeEnd helper for filesystems (generic_write_end): a short copy into a folio that is not
+ * uptodate is refused (0) because the rest of it holds no valid data; otherwise the folio becomes
+ * uptodate if fully written, is marked dirty, the file grows to cover the write, and the folio
+ * is unlocked and put. Returns the bytes accepted.
+ */
+export function genericWriteEnd(cache: PageCache, file: CachedFile, pos: number, len: number, copied: number, folio: number): number {
+  const f = cache.folios;
+  const mapping = file.mapping;
+  if (!f.test(folio, FolioFlag.Uptodate)) {
+    const folioStart = f.index(folio) * PAGE_SIZE;
+    if (copied < len) copied = 0;
+    else if (pos === folioStart && copied === f.size(folio)) f.set(folio, FolioFlag.Uptodate);
+  }
+  if (copied > 0) {
+    cache.markDirty(mapping, folio);
+    if (pos + copied > mapping.host.size) mapping.host.size = pos + copied;
+  }
+  cache.unlock(folio);
+  f.put(folio);
+  return copied;
+}
+
+/** Zeroes bytes [from, to) of a folio (folio_zero_segment), `from`/`to` relative to the folio. */
+export function zeroFolioRange(cache: PageCache, folio: number, from: number, to: number): void {
+  const f = cache.folios;
+  const at = f.dataOffset(folio);
+  f.data(folio).fill(0, at + from, at + to);
+}
+
+function checkRange(pos: number, length: number, buf: Uint8Array, offset: number): void {
+  if (!Number.isSafeInteger(pos) || pos < 0) throw fail("EINVAL", `file position ${pos} must be a non-negative integer`);
+  if (!Number.isSafeInteger(length) || length < 0) throw fail("EINVAL", `length ${length} must be a non-negative integer`);
+  if (!Number.isSafeInteger(offset) || offset < 0 || offset + length > buf.length) {
+    throw fail("EINVAL", `buffer range [${offset}, ${offset + length}) does not fit a buffer of ${buf.length} bytes`);
+  }
+  if (pos + length > 2 ** 44) throw fail("EFBIG", `range ending at ${pos + length} is beyond the largest file (16TiB)`);
+}

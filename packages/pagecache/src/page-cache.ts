@@ -1,0 +1,287 @@
+import {
+  FolioFlag, PageOpCaller, PageOpResult, Stat, fail, type ErrorCode, type FolioTable, type Machine,
+  type PageOpContext, type PageOwner, type Scheduler, type VmStat,
+} from "@folio/core";
+import { Mapping, type MappingHost, type MappingOptions } from "./mapping.js";
+import { XaMark, xaIsValue, xaMkValue, xaToValue } from "./xarray.js";
+
+/**
+ * The page cache of one machine: creates mappings, moves folios in and out of them, and keeps
+ * the folio state transitions (locked, dirty, writeback) and their counters in one place.
+ * Filesystems and the filemap helpers call it; nothing in it knows any filesystem.
+ */
+export class PageCache {
+  readonly folios: FolioTable;
+  readonly scheduler: Scheduler;
+  private readonly vm: VmStat;
+  private readonly mappings = new Map<number, Mapping>();
+  /** Mappings with dirty folios, oldest first (the bdi's b_dirty list). */
+  readonly dirtyMappings = new Set<Mapping>();
+
+  constructor(readonly machine: Machine) {
+    this.folios = machine.folios;
+    this.scheduler = machine.scheduler;
+    this.vm = machine.vmstat;
+  }
+
+  /**
+   * Creates the mapping for a file. `owner` answers the public page interface for its folios;
+   * by default the generic {@link PageCacheOwner}. A filesystem that wraps the defaults passes a
+   * factory building its wrapper around them.
+   */
+  createMapping(host: MappingHost, options: MappingOptions = {}, owner?: (defaults: PageCacheOwner) => PageOwner): Mapping {
+    const slot: { mapping?: Mapping } = {};
+    const defaults = new PageCacheOwner(this, () => slot.mapping!);
+    const id = this.machine.owners.register(owner ? owner(defaults) : defaults);
+    const mapping = (slot.mapping = new Mapping(host, id, options));
+    this.mappings.set(id, mapping);
+    return mapping;
+  }
+
+  /** Forgets an empty mapping (its inode is being evicted). Throws EBUSY if folios remain. */
+  destroyMapping(mapping: Mapping): void {
+    if (mapping.nrPages > 0) throw fail("EBUSY", `mapping of ${mapping.host.label} still caches ${mapping.nrPages} pages`);
+    this.dirtyMappings.delete(mapping);
+    this.mappings.delete(mapping.ownerId);
+    this.machine.owners.unregister(mapping.ownerId);
+  }
+
+  /** The mapping a page-cache folio belongs to, or undefined (folio->mapping). */
+  mappingOf(folio: number): Mapping | undefined {
+    return this.mappings.get(this.folios.owner(folio));
+  }
+
+  /** The folio at `index` without taking a reference, or 0 (also 0 for a shadow entry). */
+  lookup(mapping: Mapping, index: number): number {
+    const e = mapping.index.load(index);
+    return e > 0 ? e : 0;
+  }
+
+  /** The folio at `index` with a reference the caller must put, or 0 (filemap_get_folio). */
+  getFolio(mapping: Mapping, index: number): number {
+    const f = this.lookup(mapping, index);
+    if (f !== 0) this.folios.get(f);
+    return f;
+  }
+
+  /**
+   * Inserts a new, locked folio at `index` (filemap_add_folio); the cache takes its own
+   * reference. `index` must be aligned to the folio's size and the range empty of folios (a shadow
+   * entry is replaced and returned, for workingset detection; 0 if none). Throws EEXIST if a
+   * folio is already there, leaving everything as it was.
+   */
+  addFolio(mapping: Mapping, folio: number, index: number): number {
+    const nr = this.folios.nrPages(folio);
+    if (index % nr !== 0) throw fail("EINVAL", `folio of ${nr} pages cannot start at unaligned index ${index}`);
+    let shadow = 0;
+    for (let i = index; i < index + nr; i++) {
+      const e = mapping.index.load(i);
+      if (e > 0) throw fail("EEXIST", `index ${i} of ${mapping.host.label} already holds a folio`);
+      if (e < 0) {
+        if (shadow === 0) shadow = xaToValue(e) + 1;
+        mapping.nrShadows--;
+      }
+    }
+    mapping.index.storeRange(index, nr, folio);
+    this.folios.setOwner(folio, mapping.ownerId);
+    this.folios.setIndex(folio, index);
+    this.folios.get(folio);
+    mapping.nrPages += nr;
+    this.vm.stat[Stat.FilePages] += nr;
+    return shadow === 0 ? 0 : shadow - 1;
+  }
+
+  /**
+   * Removes a folio from its mapping (__filemap_remove_folio) and drops the cache's reference.
+   * A dirty folio's data is discarded (its counters corrected). With `shadow` ≥ 0 a value entry
+   * carrying it is left behind for workingset detection.
+   */
+  deleteFolio(mapping: Mapping, folio: number, shadow = -1): void {
+    const index = this.folios.index(folio);
+    const nr = this.folios.nrPages(folio);
+    if (this.folios.testAndClear(folio, FolioFlag.Dirty)) this.vm.stat[Stat.Dirty] -= nr;
+    mapping.index.storeRange(index, nr, shadow >= 0 ? xaMkValue(shadow) : 0);
+    if (shadow >= 0) mapping.nrShadows += nr;
+    mapping.nrPages -= nr;
+    this.vm.stat[Stat.FilePages] -= nr;
+    this.folios.setOwner(folio, 0);
+    if (!mapping.index.anyMarked(XaMark.Dirty)) this.markClean(mapping);
+    this.folios.put(folio);
+  }
+
+  /** Takes the folio lock, waiting (running the engine) while someone else holds it. */
+  lock(folio: number): void {
+    if (this.folios.testAndSet(folio, FolioFlag.Locked)) {
+      this.scheduler.waitUntil(() => !this.folios.test(folio, FolioFlag.Locked), `the lock of folio ${folio}`);
+      this.folios.set(folio, FolioFlag.Locked);
+    }
+  }
+
+  /** Takes the folio lock if it is free; returns whether it did. */
+  tryLock(folio: number): boolean {
+    return !this.folios.testAndSet(folio, FolioFlag.Locked);
+  }
+
+  /** Releases the folio lock. Throws EINVAL if it was not held (an unbalanced unlock). */
+  unlock(folio: number): void {
+    if (!this.folios.testAndClear(folio, FolioFlag.Locked)) throw fail("EINVAL", `unlock of folio ${folio}, which is not locked`);
+  }
+
+  /** Waits until the folio is unlocked (folio_wait_locked), without taking the lock. */
+  waitUnlocked(folio: number): void {
+    if (this.folios.test(folio, FolioFlag.Locked)) {
+      this.scheduler.waitUntil(() => !this.folios.test(folio, FolioFlag.Locked), `I/O on folio ${folio}`);
+    }
+  }
+
+  /** Waits until writeback of the folio has ended (folio_wait_writeback). */
+  waitWriteback(folio: number): void {
+    if (this.folios.test(folio, FolioFlag.Writeback)) {
+      this.scheduler.waitUntil(() => !this.folios.test(folio, FolioFlag.Writeback), `writeback of folio ${folio}`);
+    }
+  }
+
+  /**
+   * Marks a cached folio dirty (filemap_dirty_folio): flag, index mark, counters, and the
+   * mapping on the dirty list. Returns false if it was already dirty.
+   */
+  markDirty(mapping: Mapping, folio: number): boolean {
+    if (this.folios.testAndSet(folio, FolioFlag.Dirty)) return false;
+    const index = this.folios.index(folio);
+    if (mapping.index.load(index) === folio) mapping.index.setMark(index, XaMark.Dirty);
+    this.vm.stat[Stat.Dirty] += this.folios.nrPages(folio);
+    if (mapping.dirtiedAt < 0) {
+      mapping.dirtiedAt = this.scheduler.now;
+      this.dirtyMappings.add(mapping);
+    }
+    return true;
+  }
+
+  /**
+   * Clears the dirty flag before writing the folio (folio_clear_dirty_for_io); the folio must
+   * be locked. Returns whether it was dirty. The index mark goes when writeback starts.
+   */
+  clearDirtyForIo(folio: number): boolean {
+    if (!this.folios.testAndClear(folio, FolioFlag.Dirty)) return false;
+    this.vm.stat[Stat.Dirty] -= this.folios.nrPages(folio);
+    return true;
+  }
+
+  /**
+   * Starts writeback of a locked folio whose dirty flag was cleared for I/O
+   * (__folio_start_writeback): writeback flag and mark set, dirty and towrite marks cleared.
+   */
+  startWriteback(mapping: Mapping, folio: number): void {
+    if (this.folios.testAndSet(folio, FolioFlag.Writeback)) throw fail("EINVAL", `folio ${folio} is already under writeback`);
+    const index = this.folios.index(folio);
+    const xa = mapping.index;
+    xa.setMark(index, XaMark.Writeback);
+    if (!this.folios.test(folio, FolioFlag.Dirty)) xa.clearMark(index, XaMark.Dirty);
+    xa.clearMark(index, XaMark.Towrite);
+    this.vm.stat[Stat.Writeback] += this.folios.nrPages(folio);
+  }
+
+  /**
+   * Ends writeback (folio_end_writeback), called from the I/O completion. On error the data is
+   * still dirty in memory but the write was lost: the error is recorded in the mapping for fsync
+   * (errseq), the folio gets the error flag, and, as Linux does, the folio is not redirtied.
+   */
+  endWriteback(mapping: Mapping, folio: number, error: ErrorCode | null = null): void {
+    if (!this.folios.testAndClear(folio, FolioFlag.Writeback)) throw fail("EINVAL", `folio ${folio} is not under writeback`);
+    const index = this.folios.index(folio);
+    if (mapping.index.load(index) === folio) mapping.index.clearMark(index, XaMark.Writeback);
+    this.vm.stat[Stat.Writeback] -= this.folios.nrPages(folio);
+    if (error !== null) {
+      this.folios.set(folio, FolioFlag.Error);
+      mapping.wbErr.set(error);
+    }
+    if (!mapping.index.anyMarked(XaMark.Dirty)) this.markClean(mapping);
+  }
+
+  /** Records a writeback error against the mapping (mapping_set_error). */
+  setError(mapping: Mapping, error: ErrorCode): void {
+    mapping.wbErr.set(error);
+  }
+
+  /** True if `entry` read from an index is a shadow entry. */
+  static isShadow(entry: number): boolean {
+    return xaIsValue(entry);
+  }
+
+  private markClean(mapping: Mapping): void {
+    if (mapping.dirtiedAt >= 0) {
+      mapping.dirtiedAt = -1;
+      this.dirtyMappings.delete(mapping);
+    }
+  }
+}
+
+/**
+ * The generic public page interface for page-cache folios: what `dirty`, `migrate` and
+ * `release` mean for a folio that caches file data. A filesystem uses it as it is, or wraps it
+ * (to drop private block state on release, say) by passing a factory to
+ * {@link PageCache.createMapping}.
+ */
+export class PageCacheOwner implements PageOwner {
+  constructor(
+    private readonly cache: PageCache,
+    private readonly mappingRef: () => Mapping,
+  ) {}
+
+  get label(): string {
+    return this.mappingRef().host.label;
+  }
+
+  /** Marks the folio dirty in its mapping; the flusher will write it back. Always Done. */
+  dirty(folio: number, _ctx: PageOpContext): PageOpResult {
+    this.cache.markDirty(this.mappingRef(), folio);
+    return PageOpResult.Done;
+  }
+
+  /**
+   * Moves the cached data to `dst` (same order, refcount 1, which becomes the cache's
+   * reference): copies bytes and state, switches the index entry, drops the cache's reference on
+   * `src`. Refuses a locked or written-back folio (Busy) and one with references beyond the
+   * cache's and the caller's (Pinned), changing nothing.
+   */
+  migrate(src: number, dst: number, _ctx: PageOpContext): PageOpResult {
+    const f = this.cache.folios;
+    const mapping = this.mappingRef();
+    if (f.test(src, FolioFlag.Locked | FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (f.refcount(src) !== 2) return PageOpResult.Pinned;
+    if (f.order(dst) !== f.order(src)) return PageOpResult.Failed;
+    const index = f.index(src);
+    const nr = f.nrPages(src);
+    this.cache.machine.memory.copyFrames(f.pfn(dst), f.pfn(src), nr);
+    const carried = FolioFlag.Uptodate | FolioFlag.Dirty | FolioFlag.Referenced | FolioFlag.Active | FolioFlag.Workingset | FolioFlag.Private | FolioFlag.Error;
+    f.set(dst, f.flags(src) & carried);
+    f.setPrivate(dst, f.private_(src));
+    f.setOwner(dst, f.owner(src));
+    f.setIndex(dst, index);
+    const marks = [XaMark.Dirty, XaMark.Towrite].filter((m) => mapping.index.getMark(index, m));
+    mapping.index.storeRange(index, nr, dst);
+    for (const m of marks) mapping.index.setMark(index, m);
+    f.clear(src, carried);
+    f.setOwner(src, 0);
+    f.put(src);
+    return PageOpResult.Done;
+  }
+
+  /**
+   * Removes the folio from the cache. A clean, idle folio goes (Done). A locked or
+   * written-back one is Busy; a dirty one is Busy unless truncate or memory failure asks (then
+   * its data is dropped); one with references beyond the cache's and the caller's is Pinned unless
+   * truncate or memory failure asks (the cache lets go; holders keep theirs until they put).
+   */
+  release(folio: number, ctx: PageOpContext): PageOpResult {
+    const f = this.cache.folios;
+    const forced = ctx.caller === PageOpCaller.Truncate || ctx.caller === PageOpCaller.MemoryFailure;
+    if (f.test(folio, FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (!forced) {
+      if (f.test(folio, FolioFlag.Locked | FolioFlag.Dirty)) return PageOpResult.Busy;
+      if (f.refcount(folio) > 2) return PageOpResult.Pinned;
+    }
+    this.cache.deleteFolio(this.mappingRef(), folio);
+    return PageOpResult.Done;
+  }
+}

@@ -1,0 +1,71 @@
+import { FolioFlag, PAGE_SIZE, fail } from "@folio/core";
+import type { Mapping } from "./mapping.js";
+import type { PageCache } from "./page-cache.js";
+import { XA_MAX_INDEX } from "./xarray.js";
+
+/**
+ * Removes the byte range [start, end] of a file from the page cache
+ * (truncate_inode_pages_range). Folios wholly inside it are dropped, dirty or not, after any
+ * writeback of them has ended; a folio straddling an edge keeps its bytes outside the range and
+ * has the bytes inside zeroed (a large folio is zeroed, not split, so its pages past EOF hold
+ * zeros and writeback must stop at i_size). Shadow entries in the range go too. No folio lock is
+ * held while waiting.
+ */
+export function truncateInodePages(cache: PageCache, mapping: Mapping, start: number, end = Infinity): void {
+  if (!Number.isSafeInteger(start) || start < 0 || end < start) throw fail("EINVAL", `truncate range [${start}, ${end}] is invalid`);
+  const f = cache.folios;
+  const xa = mapping.index;
+  const first = Math.floor(start / PAGE_SIZE);
+  const last = end === Infinity ? XA_MAX_INDEX : Math.min(XA_MAX_INDEX, Math.floor(end / PAGE_SIZE));
+  for (let i = xa.findPresent(first, last); i >= 0; ) {
+    const entry = xa.load(i);
+    let next = i + 1;
+    if (entry < 0) {
+      xa.erase(i);
+      mapping.nrShadows--;
+    } else {
+      const folio = entry;
+      f.get(folio);
+      // Wait without the lock, then lock and look again: writeback may have restarted.
+      for (;;) {
+        cache.waitWriteback(folio);
+        cache.lock(folio);
+        if (!f.test(folio, FolioFlag.Writeback)) break;
+        cache.unlock(folio);
+      }
+      if (f.owner(folio) === mapping.ownerId) {
+        const fStart = f.index(folio) * PAGE_SIZE;
+        const fEnd = fStart + f.size(folio);
+        next = f.index(folio) + f.nrPages(folio);
+        if (fStart >= start && fEnd - 1 <= end) {
+          cache.deleteFolio(mapping, folio);
+        } else {
+          const from = Math.max(start, fStart) - fStart;
+          const to = Math.min(end === Infinity ? fEnd : end + 1, fEnd) - fStart;
+          const at = f.dataOffset(folio);
+          f.data(folio).fill(0, at + from, at + to);
+        }
+      }
+      cache.unlock(folio);
+      f.put(folio);
+    }
+    i = next <= last ? xa.findPresent(next, last) : -1;
+  }
+}
+
+/**
+ * Sets a file's size and drops what lies past it from the cache (truncate_setsize +
+ * truncate_pagecache). Growing only changes the size.
+ */
+export function truncateSetSize(cache: PageCache, mapping: Mapping, size: number): void {
+  if (!Number.isSafeInteger(size) || size < 0) throw fail("EINVAL", `file size ${size} must be a non-negative integer`);
+  const old = mapping.host.size;
+  mapping.host.size = size;
+  if (size < old) truncateInodePages(cache, mapping, size);
+}
+
+/** Drops the bytes [start, start + length) of a file from the cache for a hole punch; edges are zeroed. */
+export function punchHole(cache: PageCache, mapping: Mapping, start: number, length: number): void {
+  if (length <= 0) return;
+  truncateInodePages(cache, mapping, start, start + length - 1);
+}
