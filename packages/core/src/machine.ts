@@ -33,6 +33,8 @@ export interface MachineConfig {
   hugePages?: number;
   /** Overrides the min watermark, in pages. */
   minFreePages?: number;
+  /** Wall-clock time at boot, in ms since 1970 (default 2026-01-01T00:00:00Z): file times start here. */
+  epochMs?: number;
 }
 
 /**
@@ -68,7 +70,9 @@ export class Machine {
     if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) throw fail("EINVAL", `memory size ${bytes} is outside [1MiB, 16GiB]`);
     const seed = config.seed ?? 1;
     checkInt(seed, 0, 0xffffffff, "seed");
-    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1 };
+    const epochMs = config.epochMs ?? 1_767_225_600_000;
+    checkInt(epochMs, 0, 2 ** 45, "epochMs");
+    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs };
     const c = (this.container = parent.createChildContainer());
     const reg = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
       c.register<T>(token, { useFactory: instancePerContainerCachingFactory<T>(make) });
@@ -115,6 +119,14 @@ export class Machine {
   static boot(config: MachineConfig, parent: DependencyContainer = globalContainer): Machine {
     if (typeof config !== "object" || config === null) throw fail("EINVAL", "machine config must be an object such as { memory: \"64MiB\" }");
     return new Machine(config, parent);
+  }
+
+  /**
+   * Wall-clock time in nanoseconds since 1970: the boot epoch plus virtual time. Filesystems
+   * stamp inodes with it; it never reads the host clock, so runs replay exactly.
+   */
+  wallClockNs(): number {
+    return this.config.epochMs * 1e6 + this.scheduler.now;
   }
 
   /** Number of frames. */

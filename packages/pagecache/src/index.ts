@@ -12,3 +12,4 @@ export * from "./filemap.js";
 export * from "./writeback.js";
 export * from "./truncate.js";
 export * from "./blockdev/index.js";
+export * from "./services.js";
