@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import globals from "globals";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**"] },
@@ -12,6 +13,7 @@ export default tseslint.config(
       "no-restricted-properties": ["error", { object: "Math", property: "random", message: "randomness comes from the machine's Rng" }],
     },
   },
+  { files: ["**/*.mjs", "**/*.js"], languageOptions: { globals: globals.node } },
   {
     files: ["**/test/**", "bench/**", "examples/**"],
     rules: { "no-restricted-globals": "off", "no-restricted-properties": "off" },
