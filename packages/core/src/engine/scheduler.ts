@@ -9,6 +9,9 @@ export const SECOND = 1_000_000_000;
 /** Deepest allowed nesting of {@link Scheduler.waitUntil} (a wait whose event handler waits…). */
 export const MAX_WAIT_DEPTH = 8;
 
+/** Periodic-only events a wait may run before it is reported as a deadlock (guards tiny periods). */
+const MAX_IDLE_EVENTS = 100_000;
+
 /** A scheduled callback; cancel it with {@link Scheduler.cancel}. */
 export interface Timer {
   readonly id: number;
@@ -96,9 +99,10 @@ export class Scheduler {
 
   /**
    * Runs events, advancing virtual time, until `cond()` holds. Throws EDEADLK naming `what` when
-   * no event is left that could make it true, and ELOOP-like EDEADLK when waits nest deeper
-   * than {@link MAX_WAIT_DEPTH}. Periodic tasks alone cannot satisfy a wait forever: after
-   * `maxIdleNs` of virtual time with only periodic events run, the wait is reported as a deadlock.
+   * no event is left that could make it true, and when waits nest deeper than
+   * {@link MAX_WAIT_DEPTH}. Periodic tasks alone cannot keep a wait alive forever: after
+   * `maxIdleNs` of virtual time, or 100,000 events, with only periodic tasks left, the wait is
+   * reported as a deadlock.
    */
   waitUntil(cond: () => boolean, what: string, maxIdleNs = 60 * SECOND): void {
     if (cond()) return;
@@ -106,9 +110,12 @@ export class Scheduler {
     this.depth++;
     try {
       const start = this.time;
+      let periodicOnly = 0;
       while (!cond()) {
         const next = this.peek();
-        if (next === undefined || (next.period > 0 && next.at - start > maxIdleNs && !this.hasOneShot())) {
+        const idle = next !== undefined && next.period > 0 && !this.hasOneShot();
+        periodicOnly = idle ? periodicOnly + 1 : 0;
+        if (next === undefined || (idle && (next.at - start > maxIdleNs || periodicOnly > MAX_IDLE_EVENTS))) {
           throw fail("EDEADLK", `deadlock: waiting for ${what} at t=${formatTime(this.time)} with nothing left to run`);
         }
         this.runNext();

@@ -279,10 +279,11 @@ export class SlabAllocator {
 
   private refill(cache: KmemCache): number {
     const old = cache.active;
-    if (old !== 0) this.setWord(old, S_STATE, SlabState.Full);
     let s = cache.partial;
     if (s !== 0) this.listDel(cache, s);
     else s = this.grow(cache);
+    // Retire the old slab only once a new one is in hand: if grow() failed, it stays the active slab.
+    if (old !== 0) this.setWord(old, S_STATE, SlabState.Full);
     this.setWord(s, S_STATE, SlabState.Active);
     cache.active = s;
     return s;
@@ -412,7 +413,11 @@ export class MemoryAllocator {
     }
     const pfn = Math.floor(addr / PAGE_SIZE);
     const type = this.map.type[pfn];
-    if (type === MemdescType.Slab) return this.slab.free(addr);
+    if (type === MemdescType.Slab) {
+      const cache = this.slab.cacheOf(addr);
+      if (!this.classes.includes(cache)) throw fail("EINVAL", `kfree of ${addr}: it is an object of slab cache ${cache.name}, not a kmalloc allocation`);
+      return this.slab.free(addr);
+    }
     if (type === MemdescType.LargeKmalloc && this.map.ref[pfn] === pfn && addr === pfn * PAGE_SIZE) {
       const order = this.map.order[pfn]!;
       this.vm.stat[Stat.LargeKmalloc] -= 1 << order;

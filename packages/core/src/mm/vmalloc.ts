@@ -163,7 +163,11 @@ export class Vmalloc {
 
   private checkMappable(pfn: number): void {
     const t = this.map.type[pfn]!;
-    if (t === MemdescType.Folio || t === MemdescType.Hugetlb) return;
+    if (t === MemdescType.Folio || t === MemdescType.Hugetlb) {
+      // A folio with no reference (a free hugetlb pool page, a frozen folio) has nothing the mapping can hold.
+      if (this.folios.refcount(this.map.ref[pfn]!) > 0) return;
+      throw fail("EINVAL", `vmap refuses frame ${pfn} (${MEMDESC_TYPE_NAMES[t]}): its folio has no reference (free in the hugetlb pool or frozen): it could be handed out while mapped`);
+    }
     const why: Record<number, string> = {
       [MemdescType.Buddy]: "it is free: nobody owns it and it could be handed out while mapped",
       [MemdescType.PerCpu]: "it is free: nobody owns it and it could be handed out while mapped",
