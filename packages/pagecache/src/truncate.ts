@@ -69,3 +69,29 @@ export function punchHole(cache: PageCache, mapping: Mapping, start: number, len
   if (length <= 0) return;
   truncateInodePages(cache, mapping, start, start + length - 1);
 }
+
+/**
+ * Drops the clean, idle folios of page range [start, end] from the cache
+ * (invalidate_mapping_pages), as after a device-level change or `posix_fadvise(DONTNEED)`.
+ * Dirty, locked, written-back and otherwise referenced folios are left alone. Returns the pages
+ * dropped.
+ */
+export function invalidateMappingPages(cache: PageCache, mapping: Mapping, start = 0, end = XA_MAX_INDEX): number {
+  const f = cache.folios;
+  const xa = mapping.index;
+  let dropped = 0;
+  for (let i = xa.findPresent(start, end); i >= 0; ) {
+    const entry = xa.load(i);
+    let next = i + 1;
+    if (entry > 0) {
+      next = f.index(entry) + f.nrPages(entry);
+      const busy = FolioFlag.Dirty | FolioFlag.Writeback | FolioFlag.Locked;
+      if (!f.test(entry, busy) && f.refcount(entry) === 1) {
+        dropped += f.nrPages(entry);
+        cache.deleteFolio(mapping, entry);
+      }
+    }
+    i = next <= end ? xa.findPresent(next, end) : -1;
+  }
+  return dropped;
+}

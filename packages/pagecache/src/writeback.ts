@@ -258,3 +258,22 @@ export function writebackMappings(mappings: Iterable<Mapping>, wbc: WritebackCon
   }
   return total;
 }
+
+/**
+ * Makes the data of every mapping durable in memory terms (the data half of sync/syncfs): a
+ * data-integrity writeback pass over each, then a wait for all of their writeback. The caller
+ * (the filesystem's sync) writes its metadata and flushes the device afterwards. Returns the
+ * pages written.
+ */
+export function syncMappings(cache: PageCache, mappings: Iterable<Mapping>, writepages: Writepages): number {
+  const list = [...mappings];
+  let total = 0;
+  for (const mapping of list) {
+    if (!mapping.index.anyMarked(XaMark.Dirty)) continue;
+    const wbc = wbcAll(true, "sync", Number.MAX_SAFE_INTEGER);
+    writepages(mapping, wbc);
+    total += Number.MAX_SAFE_INTEGER - wbc.nrToWrite;
+  }
+  for (const mapping of list) waitOnWriteback(cache, mapping);
+  return total;
+}

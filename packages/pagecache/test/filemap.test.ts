@@ -1,7 +1,7 @@
 import test from "ava";
 import fc from "fast-check";
 import { FolioFlag, MICROSECOND, PAGE_SIZE, Stat, isFolioError } from "@folio/core";
-import { XaMark, filemapRead, initialWindow, nextWindow, type ReadCallbacks } from "../src/index.js";
+import { XaMark, filemapRead, initialWindow, invalidateMappingPages, nextWindow, syncMappings, type ReadCallbacks } from "../src/index.js";
 import { FaultyDevice } from "../src/blockdev/index.js";
 import { TestFs, pattern } from "./testfs.js";
 
@@ -239,4 +239,22 @@ test("the read helper takes the filesystem's callbacks per call; mappings hold n
   const buf = new Uint8Array(10);
   filemapRead(fs.cache, fs.open(ino), 0, buf, 0, 10, cb);
   t.is(calls, 1);
+});
+
+test("syncMappings writes every dirty mapping and waits; invalidation drops only clean idle folios", (t) => {
+  const fs = new TestFs({ model: { latencyNs: 30 * MICROSECOND } });
+  const a = fs.create();
+  const b = fs.create();
+  const fa = fs.open(a);
+  const fb = fs.open(b);
+  fs.write(fa, 0, pattern(5 * PAGE_SIZE, 1));
+  fs.write(fb, 0, pattern(3 * PAGE_SIZE, 2));
+  const written = syncMappings(fs.cache, [fa.mapping, fb.mapping], (m, w) => fs.writepages(m, w));
+  t.is(written, 8);
+  t.is(fs.machine.vmstat.stat[Stat.Dirty] + fs.machine.vmstat.stat[Stat.Writeback], 0);
+  fs.write(fa, 0, pattern(PAGE_SIZE, 3)); // page 0 dirty again
+  t.is(invalidateMappingPages(fs.cache, fa.mapping), 4);
+  t.is(fa.mapping.nrPages, 1);
+  t.true(fs.cache.folios.test(fs.cache.lookup(fa.mapping, 0), FolioFlag.Dirty));
+  t.deepEqual(fs.machine.verify(), []);
 });
