@@ -20,3 +20,4 @@ export * from "./mm/verify.js";
 export * from "./mm/reports.js";
 export * from "./engine/rng.js";
 export * from "./engine/scheduler.js";
+export * from "./mm/eviction.js";

@@ -1,0 +1,53 @@
+/**
+ * The eviction policy plugin interface: which cached page goes when memory is needed.
+ *
+ * A cache (the kernel's reclaim, or the trace simulator) owns membership: it decides what is
+ * resident, inserts on a miss, and removes what the policy picks. The policy only keeps order and
+ * history. Keys are opaque non-negative integers below 2^53 that identify a page for as long as
+ * it exists: in the kernel `owner id × 2^32 + page index`, in trace replay the page number.
+ *
+ * Workingset detection travels through shadow values: when the cache evicts a key it asks the
+ * policy for a `shadow` value and keeps it (in the kernel, as a value entry in the mapping's index;
+ * in the simulator, in a bounded map); when the key comes back, the cache hands the value to
+ * `insert`. A policy that keeps its own ghost history returns -1 and ignores what it gets.
+ */
+export interface EvictionPolicy {
+  /** Short name, e.g. "lru", "arc", "linux". */
+  readonly name: string;
+  /** The cache's capacity in pages; called before use and whenever it changes. */
+  resize(capacity: number): void;
+  /** `key` was inserted after a miss; `shadow` is what {@link shadow} returned at its last eviction, or -1. */
+  insert(key: number, shadow: number): void;
+  /** A resident `key` was accessed. Must be cheap: it is on the hit path. */
+  access(key: number): void;
+  /** Chooses a resident victim, stops tracking it as resident, and returns it; -1 when empty. */
+  evict(): number;
+  /** The value to remember for a key just evicted (for workingset refault detection), or -1. */
+  shadow(key: number): number;
+  /** The cache could not evict `key` (dirty, locked, pinned): it stays resident and tracked. */
+  keep(key: number): void;
+  /** A resident `key` left the cache for another reason (truncate, invalidation). */
+  remove(key: number): void;
+  /** Resident keys tracked. */
+  readonly size: number;
+}
+
+/** Constructs a policy; registered by name so a machine or a simulation can choose one. */
+export type EvictionPolicyFactory = () => EvictionPolicy;
+
+const policies = new Map<string, EvictionPolicyFactory>();
+
+/** Registers a policy by name (process-wide: factories hold no state). */
+export function registerEvictionPolicy(name: string, factory: EvictionPolicyFactory): void {
+  policies.set(name, factory);
+}
+
+/** Names of the registered policies. */
+export function evictionPolicyNames(): string[] {
+  return [...policies.keys()];
+}
+
+/** A new instance of the policy registered as `name`; undefined when there is none. */
+export function createEvictionPolicy(name: string): EvictionPolicy | undefined {
+  return policies.get(name)?.();
+}
