@@ -4,7 +4,9 @@
  */
 import type { Suite } from "./harness.js";
 import { coreSuite } from "./core.js";
+import { pagecacheSuite } from "./pagecache.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
+  pagecacheSuite,
 ];

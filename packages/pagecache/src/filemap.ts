@@ -34,7 +34,9 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
       asyncReadahead(cache, file, folio, lastIndex - index + 1, cb);
     }
     if (!f.test(folio, FolioFlag.Uptodate)) {
-      if (!waitUptodate(cache, file, folio, cb)) {
+      const state = waitUptodate(cache, file, folio, cb);
+      if (state === Wait.Truncated) continue; // look the index up again, as Linux retries
+      if (state === Wait.Failed) {
         if (copied > 0) break;
         throw fail("EIO", `read of ${mapping.host.label} at page ${index} failed`);
       }
@@ -46,7 +48,7 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
     const n = Math.min(folioStart + f.size(folio), end) - pos;
     const src = f.dataOffset(folio) + (pos - folioStart);
     dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
-    f.set(folio, FolioFlag.Referenced);
+    if (!f.test(folio, FolioFlag.Referenced)) f.set(folio, FolioFlag.Referenced);
     pos += n;
     copied += n;
   }
@@ -54,23 +56,33 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   return copied;
 }
 
-/** Waits for a folio to become uptodate, reading it if nobody is; false on I/O error or truncation. */
-function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: ReadCallbacks): boolean {
+const enum Wait {
+  Uptodate,
+  Failed,
+  Truncated,
+}
+
+/** Waits for a folio to become uptodate, reading it again if nobody is reading it. */
+function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: ReadCallbacks): Wait {
   const f = cache.folios;
   f.get(folio);
   try {
     cache.waitUnlocked(folio);
-    if (f.test(folio, FolioFlag.Uptodate)) return true;
-    if (f.owner(folio) !== file.mapping.ownerId) return false;
+    if (f.test(folio, FolioFlag.Uptodate)) return Wait.Uptodate;
+    if (f.owner(folio) !== file.mapping.ownerId) return Wait.Truncated;
     // Nobody is reading it (an earlier read failed): try once more ourselves.
     cache.lock(folio);
+    if (f.owner(folio) !== file.mapping.ownerId) {
+      cache.unlock(folio);
+      return Wait.Truncated;
+    }
     if (f.test(folio, FolioFlag.Uptodate)) {
       cache.unlock(folio);
-      return true;
+      return Wait.Uptodate;
     }
     cb.readFolio(file, folio);
     cache.waitUnlocked(folio);
-    return f.test(folio, FolioFlag.Uptodate);
+    return f.test(folio, FolioFlag.Uptodate) ? Wait.Uptodate : Wait.Failed;
   } finally {
     f.put(folio);
   }

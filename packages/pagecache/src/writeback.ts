@@ -48,9 +48,12 @@ export function writeCachePages(cache: PageCache, mapping: Mapping, wbc: Writeba
   const xa = mapping.index;
   const f = cache.folios;
   const tag = wbc.sync ? XaMark.Towrite : XaMark.Dirty;
-  if (wbc.sync) xa.copyMarks(wbc.start, wbc.end, XaMark.Dirty, XaMark.Towrite);
+  // Marks sit on a folio's first index: start at the head of a large folio straddling wbc.start.
+  const head = cache.lookup(mapping, wbc.start);
+  const start = head !== 0 ? f.index(head) : wbc.start;
+  if (wbc.sync) xa.copyMarks(start, wbc.end, XaMark.Dirty, XaMark.Towrite);
   let written = 0;
-  for (let i = xa.findMarked(wbc.start, tag, wbc.end); i >= 0 && wbc.nrToWrite > 0; i = xa.findMarked(i, tag, wbc.end)) {
+  for (let i = xa.findMarked(start, tag, wbc.end); i >= 0 && wbc.nrToWrite > 0; i = xa.findMarked(i, tag, wbc.end)) {
     const folio = cache.getFolio(mapping, i);
     if (folio === 0) {
       xa.clearMark(i, tag);
@@ -90,6 +93,9 @@ export function writeCachePages(cache: PageCache, mapping: Mapping, wbc: Writeba
 /** Waits for writeback of every folio in [start, end] of the mapping to end (filemap_fdatawait_range). */
 export function waitOnWriteback(cache: PageCache, mapping: Mapping, start = 0, end = 0xffffffff): void {
   const xa = mapping.index;
+  // As in writeCachePages: the writeback mark of a large folio straddling `start` is on its head.
+  const head = cache.lookup(mapping, start);
+  if (head !== 0) start = cache.folios.index(head);
   for (let i = xa.findMarked(start, XaMark.Writeback, end); i >= 0; i = xa.findMarked(i + 1, XaMark.Writeback, end)) {
     const folio = cache.getFolio(mapping, i);
     if (folio === 0) continue;
@@ -251,10 +257,13 @@ export function writebackMappings(mappings: Iterable<Mapping>, wbc: WritebackCon
   for (const mapping of mappings) {
     if (wbc.nrToWrite <= 0) break;
     if (mapping.dirtiedAt < 0 || (wbc.dirtiedBefore !== undefined && mapping.dirtiedAt > wbc.dirtiedBefore)) continue;
-    const pass = { ...wbc, start: 0, end: 0xffffffff };
+    // Count against a finite budget: with nrToWrite = Infinity, Infinity - Infinity would be NaN.
+    const budget = Math.min(wbc.nrToWrite, Number.MAX_SAFE_INTEGER);
+    const pass = { ...wbc, start: 0, end: 0xffffffff, nrToWrite: budget };
     writepages(mapping, pass);
-    total += wbc.nrToWrite - pass.nrToWrite;
-    wbc.nrToWrite = pass.nrToWrite;
+    const done = budget - pass.nrToWrite;
+    total += done;
+    wbc.nrToWrite -= done;
   }
   return total;
 }

@@ -60,7 +60,9 @@ function newNode(shift: number): XaNode {
   };
 }
 
-const span = (shift: number) => 2 ** (shift + SHIFT);
+/** Indices covered by a node of each shift (0, 6, …, 30), precomputed: `load` is on the hit path. */
+const SPANS = [2 ** 6, 2 ** 12, 2 ** 18, 2 ** 24, 2 ** 30, 2 ** 36];
+const span = (shift: number) => SPANS[shift / SHIFT]!;
 const testBit = (n: XaNode, m: number, off: number) => (n.marks[m * 2 + (off >>> 5)]! & (1 << (off & 31))) !== 0;
 const setBit = (n: XaNode, m: number, off: number) => (n.marks[m * 2 + (off >>> 5)]! |= 1 << (off & 31));
 const clearBit = (n: XaNode, m: number, off: number) => (n.marks[m * 2 + (off >>> 5)]! &= ~(1 << (off & 31)));
@@ -146,6 +148,7 @@ export class XArray {
 
   /** Sets `mark` on the entry at `index`. Marking an empty slot is refused with EINVAL. */
   setMark(index: number, mark: XaMark): void {
+    checkIndex(index);
     const path = this.path(index);
     if (path === null || path[path.length - 1]!.slots![index & MASK] === 0) {
       throw fail("EINVAL", `cannot mark empty index ${index}`);
@@ -155,6 +158,7 @@ export class XArray {
 
   /** Clears `mark` at `index`, and the summaries above it that no longer cover any mark. */
   clearMark(index: number, mark: XaMark): void {
+    checkIndex(index);
     const path = this.path(index);
     if (path === null) return;
     for (let d = path.length - 1; d >= 0; d--) {
@@ -166,6 +170,7 @@ export class XArray {
 
   /** True if the entry at `index` carries `mark`. */
   getMark(index: number, mark: XaMark): boolean {
+    checkIndex(index);
     const path = this.path(index);
     if (path === null) return false;
     const leaf = path[path.length - 1]!;
@@ -241,7 +246,10 @@ export class XArray {
 
   private createLeafFor(index: number): XaNode {
     if (this.root === null) {
-      this.root = newNode(0);
+      // Start at the height `index` needs: growing from a leaf would leave an empty leaf as child 0.
+      let shift = 0;
+      while (index >= span(shift)) shift += SHIFT;
+      this.root = newNode(shift);
       this.nodeCount++;
     }
     while (index >= span(this.root.shift)) {

@@ -323,7 +323,8 @@ export class PageAllocator {
 
   private refillPcp(mt: number): void {
     const list = this.pcp[mt]!;
-    let n = this.pcpCount[mt]!;
+    const first = this.pcpCount[mt]!;
+    let n = first;
     for (let i = 0; i < this.pcpBatch; i++) {
       const pfn = this.rmqueue(0, mt);
       if (pfn < 0) break;
@@ -331,6 +332,9 @@ export class PageAllocator {
       list[n++] = pfn;
       this.vm.stat[Stat.PerCpuPages]++;
     }
+    // The list is popped from its end: reverse the batch so pages go out in ascending order,
+    // as Linux's rmqueue_bulk queues them, keeping a sequentially filled file contiguous.
+    list.subarray(first, n).reverse();
     this.pcpCount[mt] = n;
     this.vm.events[VmEvent.PcpRefill]++;
   }
