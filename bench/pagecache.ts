@@ -318,7 +318,11 @@ function cachedRows(opts: BenchOptions): Row[] {
   }
   {
     const [f, p] = measureRates([{ name: "folio", run: seqSmall }, { name: "peer", run: seqPeer }], opts);
-    rows.push(fractionRow(`cached 64 KiB seq read, ${CACHED_SIZE / MiB} MiB file, order-0 folios`, "MB/s", MBps(f!), copy, MBps(p!), MIN_SEQ_FRACTION));
+    // Reported without the goal: the issue's 0.7× bar is for large folios, which this row turns off.
+    const small = fractionRow(`cached 64 KiB seq read, ${CACHED_SIZE / MiB} MiB file, order-0 folios`, "MB/s", MBps(f!), copy, MBps(p!), MIN_SEQ_FRACTION);
+    delete small.goal;
+    delete small.pass;
+    rows.push(small);
   }
   const memfs = "memfs readSync 4 KiB, same offsets";
   {
