@@ -241,13 +241,13 @@ export class PageCacheOwner implements PageOwner {
   /**
    * Moves the cached data to `dst` (same order, refcount 1, which becomes the cache's
    * reference): copies bytes and state, switches the index entry, drops the cache's reference on
-   * `src`. Refuses a locked or written-back folio (Busy) and one with references beyond the
-   * cache's and the caller's (Pinned), changing nothing.
+   * `src`. The caller holds `src` locked. Refuses a folio under writeback (Busy) and one with
+   * references beyond the cache's and the caller's (Pinned), changing nothing.
    */
   migrate(src: number, dst: number, _ctx: PageOpContext): PageOpResult {
     const f = this.cache.folios;
     const mapping = this.mappingRef();
-    if (f.test(src, FolioFlag.Locked | FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (f.test(src, FolioFlag.Writeback)) return PageOpResult.Busy;
     if (f.refcount(src) !== 2) return PageOpResult.Pinned;
     if (f.order(dst) !== f.order(src)) return PageOpResult.Failed;
     const index = f.index(src);
@@ -268,17 +268,18 @@ export class PageCacheOwner implements PageOwner {
   }
 
   /**
-   * Removes the folio from the cache. A clean, idle folio goes (Done). A locked or
-   * written-back one is Busy; a dirty one is Busy unless truncate or memory failure asks (then
-   * its data is dropped); one with references beyond the cache's and the caller's is Pinned unless
-   * truncate or memory failure asks (the cache lets go; holders keep theirs until they put).
+   * Removes the folio from the cache; the caller holds it locked. A clean, idle folio goes
+   * (Done). One under writeback is Busy; a dirty one is Busy unless truncate or memory failure
+   * asks (then its data is dropped); one with references beyond the cache's and the caller's is
+   * Pinned unless truncate or memory failure asks (the cache lets go; holders keep theirs until
+   * they put).
    */
   release(folio: number, ctx: PageOpContext): PageOpResult {
     const f = this.cache.folios;
     const forced = ctx.caller === PageOpCaller.Truncate || ctx.caller === PageOpCaller.MemoryFailure;
     if (f.test(folio, FolioFlag.Writeback)) return PageOpResult.Busy;
     if (!forced) {
-      if (f.test(folio, FolioFlag.Locked | FolioFlag.Dirty)) return PageOpResult.Busy;
+      if (f.test(folio, FolioFlag.Dirty)) return PageOpResult.Busy;
       if (f.refcount(folio) > 2) return PageOpResult.Pinned;
     }
     this.cache.deleteFolio(this.mappingRef(), folio);

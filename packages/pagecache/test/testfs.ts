@@ -3,9 +3,9 @@
  * allocated on first write. It plugs into the filemap helpers exactly as a real filesystem does:
  * by passing its own callbacks to each helper call.
  */
-import { FolioFlag, Machine, PAGE_SIZE, fail, type FolioError } from "@folio/core";
+import { FolioFlag, Machine, PAGE_SIZE, Stat, fail, type FolioError } from "@folio/core";
 import {
-  Flusher, PageCache, fileWriteAndWaitRange, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite,
+  Flusher, PageCache, XA_MAX_INDEX, XaMark, fileWriteAndWaitRange, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite,
   openCachedFile, performWrite, truncateSetSize, wbcAll, writeCachePages, writebackMappings,
   type CachedFile, type Mapping, type ReadCallbacks, type WriteCallbacks, type WriteFolio, type WritebackControl,
 } from "../src/index.js";
@@ -129,6 +129,47 @@ export class TestFs {
     this.flushDevice();
   }
 
+  /**
+   * Recounts the page cache of every file from the folios themselves and returns each
+   * disagreement with the counters (FilePages, Dirty, Writeback, nrPages) and with the index
+   * marks, which must sit on the first index of exactly the dirty / written-back folios.
+   * Call it when no writeback pass is in the middle of a folio (marks lag flags there).
+   */
+  checkCache(): string[] {
+    const f = this.cache.folios;
+    const bad: string[] = [];
+    const total = { file: 0, dirty: 0, writeback: 0 };
+    for (const { ino, mapping } of this.inodes.values()) {
+      let pages = 0;
+      mapping.index.forEach(0, XA_MAX_INDEX, (i, e) => {
+        if (e <= 0) return;
+        const head = f.index(e);
+        if (f.owner(e) !== mapping.ownerId) bad.push(`inode ${ino}: folio ${e} at ${i} has owner ${f.owner(e)}`);
+        if (i < head || i >= head + f.nrPages(e)) bad.push(`inode ${ino}: folio ${e} at ${i} covers [${head}, ${head + f.nrPages(e)})`);
+        const isHead = i === head;
+        for (const [flag, mark, name] of [[FolioFlag.Dirty, XaMark.Dirty, "dirty"], [FolioFlag.Writeback, XaMark.Writeback, "writeback"]] as const) {
+          const want = isHead && f.test(e, flag);
+          if (mapping.index.getMark(i, mark) !== want) bad.push(`inode ${ino}: ${name} mark at ${i} is ${!want} but the folio's flag says ${want}`);
+        }
+        if (mapping.index.getMark(i, XaMark.Towrite) && !isHead) bad.push(`inode ${ino}: towrite mark on tail index ${i}`);
+        if (!isHead) return;
+        const nr = f.nrPages(e);
+        pages += nr;
+        if (f.test(e, FolioFlag.Dirty)) total.dirty += nr;
+        if (f.test(e, FolioFlag.Writeback)) total.writeback += nr;
+      });
+      if (pages !== mapping.nrPages) bad.push(`inode ${ino}: nrPages is ${mapping.nrPages} but the index holds ${pages}`);
+      if ((mapping.dirtiedAt >= 0) !== this.cache.dirtyMappings.has(mapping)) bad.push(`inode ${ino}: dirtiedAt ${mapping.dirtiedAt} disagrees with the dirty list`);
+      if (mapping.index.anyMarked(XaMark.Dirty) && mapping.dirtiedAt < 0) bad.push(`inode ${ino}: dirty folios but the mapping is not on the dirty list`);
+      total.file += pages;
+    }
+    const s = this.machine.vmstat.stat;
+    if (s[Stat.FilePages] !== total.file) bad.push(`FilePages is ${s[Stat.FilePages]} but the mappings hold ${total.file}`);
+    if (s[Stat.Dirty] !== total.dirty) bad.push(`Dirty is ${s[Stat.Dirty]} but ${total.dirty} pages are dirty`);
+    if (s[Stat.Writeback] !== total.writeback) bad.push(`Writeback is ${s[Stat.Writeback]} but ${total.writeback} pages are under writeback`);
+    return bad;
+  }
+
   flushDevice(): void {
     let done = false;
     let error: FolioError | null = null;
@@ -204,7 +245,8 @@ export class TestFs {
     return folio;
   }
 
-  private readonly writeFolio: WriteFolio = (folio) => {
+  /** The filesystem's WriteFolio (public so tests can wrap it in their own writepages). */
+  readonly writeFolio: WriteFolio = (folio) => {
     const f = this.cache.folios;
     const mapping = this.cache.mappingOf(folio)!;
     const inode = this.inodes.get(mapping.host.ino)!;

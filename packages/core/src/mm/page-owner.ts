@@ -59,7 +59,10 @@ export interface PageOpContext {
 /**
  * Implemented by every owner of movable or reclaimable folios: a file's page cache (via the
  * default implementation in @folio/pagecache, which a filesystem may wrap), anonymous memory,
- * and movable slab caches. Calls arrive with the folio's reference held by the caller.
+ * and movable slab caches. Calls arrive with the folio's reference held by the caller and, for
+ * `migrate` and `release`, with the folio locked by the caller (it took the lock with a trylock:
+ * a folio someone else holds locked, for I/O say, is busy to the caller, who never asks). The
+ * owner neither takes nor drops that lock.
  */
 export interface PageOwner {
   /**
