@@ -5,8 +5,10 @@
 import type { Suite } from "./harness.js";
 import { coreSuite } from "./core.js";
 import { pagecacheSuite } from "./pagecache.js";
+import { policiesSuite } from "./policies.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
   pagecacheSuite,
+  policiesSuite,
 ];

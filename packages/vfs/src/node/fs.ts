@@ -1,0 +1,580 @@
+import { posix } from "node:path";
+import { fail, isFolioError } from "@folio/core";
+import {
+  FileType, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
+} from "@folio/fs-api";
+import { asSyscallError } from "../errors.js";
+import { F_OK, O_DSYNC, O_SYNC, R_OK, W_OK, X_OK, type Vfs } from "../vfs.js";
+import { createPromises } from "./promises.js";
+import { BigIntStats, Dirent, StatFs, Stats, toTimeNs, type TimeLike } from "./stats.js";
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
+import {
+  NodeSystemError, checkReadRange, checkWriteRange, integer, invalidArgType, invalidArgValue, options, outOfRange, toBytes, toData, toFd, toFlags,
+  toMode, toPath, toPosition, type PathLike,
+} from "./validate.js";
+
+export type { PathLike, TimeLike };
+
+/** COPYFILE_* flags of copyFile. */
+export const COPYFILE_EXCL = 1;
+export const COPYFILE_FICLONE = 2;
+export const COPYFILE_FICLONE_FORCE = 4;
+
+/** `fs.constants` as on Linux, for the flags and modes Folio implements. */
+export const constants = Object.freeze({
+  O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW, O_SYNC, O_DSYNC,
+  S_IFMT, S_IFREG, S_IFDIR, S_IFLNK,
+  S_IRWXU: 0o700, S_IRUSR: 0o400, S_IWUSR: 0o200, S_IXUSR: 0o100,
+  S_IRWXG: 0o70, S_IRGRP: 0o40, S_IWGRP: 0o20, S_IXGRP: 0o10,
+  S_IRWXO: 0o7, S_IROTH: 0o4, S_IWOTH: 0o2, S_IXOTH: 0o1,
+  F_OK, R_OK, W_OK, X_OK,
+  COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE,
+});
+
+/** Open flags as Node takes them: "r", "w+", "ax"… or a number. */
+export type OpenMode = string | number;
+/** A mode as Node takes it: a number or an octal string. */
+export type Mode = number | string;
+/** An encoding option: a Buffer encoding, or "buffer" for Buffers where Node allows it. */
+export type Encoding = BufferEncoding | "buffer" | null;
+
+export interface StatOptions {
+  bigint?: boolean;
+  throwIfNoEntry?: boolean;
+}
+export interface ReadSyncOptions {
+  offset?: number;
+  length?: number;
+  position?: number | bigint | null;
+}
+export interface ReaddirOptions {
+  encoding?: Encoding;
+  withFileTypes?: boolean;
+  recursive?: boolean;
+}
+export interface MkdirOptions {
+  recursive?: boolean;
+  mode?: Mode;
+}
+export interface RmOptions {
+  force?: boolean;
+  recursive?: boolean;
+  maxRetries?: number;
+  retryDelay?: number;
+}
+export interface ReadFileOptions {
+  encoding?: BufferEncoding | null;
+  flag?: OpenMode;
+}
+export interface WriteFileOptions {
+  encoding?: BufferEncoding | null;
+  mode?: Mode;
+  flag?: OpenMode;
+  flush?: boolean;
+}
+
+const isDir = (mode: number) => (mode & S_IFMT) === S_IFDIR;
+const encodeName = (name: string, encoding: Encoding | undefined): string | Buffer =>
+  encoding === "buffer" ? Buffer.from(name) : !encoding || encoding === "utf8" || encoding === "utf-8" ? name : Buffer.from(name).toString(encoding);
+
+/**
+ * Node's `fs` API over a {@link Vfs}: the synchronous calls, `promises`, and streams, with Node's
+ * argument forms, results (Stats, Dirent) and errors (`code`, negative `errno`, `syscall`,
+ * `path`, `dest`, and Node's messages), so code written for node:fs runs on a simulated machine.
+ *
+ * Promise calls run their synchronous counterpart as an event of the machine's scheduler (see
+ * {@link Vfs.defer}); streams read and write through the same path. Everything the calls do
+ * happens in the engine's deterministic order.
+ */
+export function createNodeFs(vfs: Vfs) {
+  const sync = createSyncFs(vfs);
+  return { ...sync, promises: createPromises(vfs, sync) };
+}
+
+/** The synchronous calls, constants, classes and stream constructors of {@link createNodeFs}. */
+export function createSyncFs(vfs: Vfs) {
+  const nowNs = () => vfs.machine.wallClockNs();
+
+  function openSync(path: PathLike, flags?: OpenMode, mode?: Mode | null): number {
+    return vfs.open(toPath(path), toFlags(flags), toMode(mode, "mode", 0o666));
+  }
+
+  function closeSync(fd: number): void {
+    vfs.close(toFd(fd));
+  }
+
+  /**
+   * readSync(fd, buffer, offset, length, position) or readSync(fd, buffer, { offset, length,
+   * position }); position null (or -1) reads at and advances the file position.
+   */
+  function readSync(fd: number, buffer: NodeJS.ArrayBufferView, offsetOrOptions?: number | ReadSyncOptions | null, length?: number | null, position?: number | bigint | null): number {
+    fd = toFd(fd);
+    const buf = toBytes(buffer);
+    let offset: unknown = offsetOrOptions;
+    let len: unknown = length;
+    let pos: unknown = position;
+    if (offsetOrOptions === null || typeof offsetOrOptions === "object") {
+      const o = offsetOrOptions ?? {};
+      offset = o.offset ?? 0;
+      len = o.length ?? buf.byteLength - (offset as number);
+      pos = o.position ?? null;
+    }
+    offset = offset === undefined ? 0 : integer(offset, "offset", 0);
+    len = len === undefined || len === null ? buf.byteLength - (offset as number) : integer(len, "length");
+    if (len === 0) return 0;
+    if (buf.byteLength === 0) throw invalidArgValue("buffer", buffer, "is empty and cannot be written");
+    checkReadRange(offset as number, len as number, buf.byteLength);
+    return vfs.read(fd, buf, offset as number, len as number, toPosition(pos));
+  }
+
+  /**
+   * writeSync(fd, buffer, offset?, length?, position?), writeSync(fd, buffer, { offset, length,
+   * position }), or writeSync(fd, string, position?, encoding?). Returns the bytes written.
+   */
+  function writeSync(fd: number, buffer: NodeJS.ArrayBufferView | string, offsetOrOptions?: number | ReadSyncOptions | null, length?: number | BufferEncoding | null, position?: number | bigint | null): number {
+    fd = toFd(fd);
+    if (ArrayBuffer.isView(buffer)) {
+      const buf = toBytes(buffer);
+      let offset: unknown = offsetOrOptions;
+      let len: unknown = length;
+      let pos: unknown = position;
+      if (offsetOrOptions !== null && typeof offsetOrOptions === "object") {
+        offset = offsetOrOptions.offset ?? 0;
+        len = offsetOrOptions.length ?? buf.byteLength - (offset as number);
+        pos = offsetOrOptions.position ?? null;
+      }
+      if (typeof offset !== "number") offset = 0;
+      if (typeof len !== "number") len = buf.byteLength - (offset as number);
+      checkWriteRange(offset as number, len as number, buf.byteLength);
+      return vfs.write(fd, buf, offset as number, len as number, typeof pos === "number" || typeof pos === "bigint" ? toPosition(pos) : null);
+    }
+    if (typeof buffer !== "string") throw invalidArgType("buffer", "of type string or an instance of Buffer, TypedArray, or DataView", buffer);
+    const encoding = typeof length === "string" ? length : "utf8";
+    if (!Buffer.isEncoding(encoding)) throw invalidArgValue("encoding", encoding, "is invalid encoding");
+    const data = Buffer.from(buffer, encoding);
+    const pos = typeof offsetOrOptions === "number" || typeof offsetOrOptions === "bigint" ? toPosition(offsetOrOptions) : null;
+    return vfs.write(fd, data, 0, data.byteLength, pos);
+  }
+
+  function statSync(path: PathLike, options?: StatOptions & { bigint?: false; throwIfNoEntry?: true }): Stats;
+  function statSync(path: PathLike, options: StatOptions & { bigint: true; throwIfNoEntry?: true }): BigIntStats;
+  function statSync(path: PathLike, options: StatOptions & { bigint?: false; throwIfNoEntry: false }): Stats | undefined;
+  function statSync(path: PathLike, options: StatOptions): Stats | BigIntStats | undefined;
+  function statSync(path: PathLike, options: StatOptions = {}): Stats | BigIntStats | undefined {
+    return statWith(() => vfs.stat(toPath(path)), options);
+  }
+
+  function lstatSync(path: PathLike, options?: StatOptions & { bigint?: false; throwIfNoEntry?: true }): Stats;
+  function lstatSync(path: PathLike, options: StatOptions & { bigint: true; throwIfNoEntry?: true }): BigIntStats;
+  function lstatSync(path: PathLike, options: StatOptions & { bigint?: false; throwIfNoEntry: false }): Stats | undefined;
+  function lstatSync(path: PathLike, options: StatOptions): Stats | BigIntStats | undefined;
+  function lstatSync(path: PathLike, options: StatOptions = {}): Stats | BigIntStats | undefined {
+    return statWith(() => vfs.lstat(toPath(path)), options);
+  }
+
+  function fstatSync(fd: number, options?: { bigint?: false }): Stats;
+  function fstatSync(fd: number, options: { bigint: true }): BigIntStats;
+  function fstatSync(fd: number, options: { bigint?: boolean } = {}): Stats | BigIntStats {
+    const st = vfs.fstat(toFd(fd));
+    return options.bigint ? new BigIntStats(st) : new Stats(st);
+  }
+
+  function statWith(get: () => ReturnType<Vfs["stat"]>, options: StatOptions): Stats | BigIntStats | undefined {
+    let st;
+    try {
+      st = get();
+    } catch (e) {
+      if (options.throwIfNoEntry === false && isFolioError(e, "ENOENT")) return undefined;
+      throw e;
+    }
+    return options.bigint ? new BigIntStats(st) : new Stats(st);
+  }
+
+  function statfsSync(path: PathLike): StatFs {
+    return new StatFs(vfs.statfs(toPath(path)));
+  }
+
+  function readdirSync(path: PathLike, options: ReaddirOptions & { withFileTypes: true }): Dirent[];
+  function readdirSync(path: PathLike, options: { encoding: "buffer"; withFileTypes?: false; recursive?: boolean } | "buffer"): Buffer[];
+  function readdirSync(path: PathLike, options?: { encoding?: BufferEncoding | null; withFileTypes?: false; recursive?: boolean } | BufferEncoding | null): string[];
+  function readdirSync(path: PathLike, options?: ReaddirOptions | Encoding): string[] | Buffer[] | Dirent[];
+  function readdirSync(path: PathLike, opts?: ReaddirOptions | Encoding): string[] | Buffer[] | Dirent[] {
+    const o = options<ReaddirOptions>(opts, { encoding: "utf8", withFileTypes: false, recursive: false });
+    const root = toPath(path);
+    const out: (string | Buffer | Dirent)[] = [];
+    const queue = [root];
+    for (let i = 0; i < queue.length; i++) {
+      const dir = queue[i]!;
+      for (const e of vfs.readdir(dir)) {
+        if (o.withFileTypes) out.push(new Dirent(e.name, dir, e.type));
+        else out.push(encodeName(i === 0 ? e.name : posix.relative(root, posix.join(dir, e.name)), o.encoding));
+        if (o.recursive && e.type === FileType.Directory) queue.push(posix.join(dir, e.name));
+      }
+      if (!o.recursive) break;
+    }
+    return out as string[] | Buffer[] | Dirent[];
+  }
+
+  /** mkdirSync(path, mode | { recursive, mode }): with recursive, returns the first directory created (or undefined). */
+  function mkdirSync(path: PathLike, opts?: Mode | MkdirOptions | null): string | undefined {
+    let mode = 0o777;
+    let recursive = false;
+    if (typeof opts === "number" || typeof opts === "string") mode = toMode(opts, "mode", 0o777);
+    else if (opts) {
+      if (opts.recursive !== undefined && typeof opts.recursive !== "boolean") throw invalidArgType("options.recursive", "of type boolean", opts.recursive);
+      recursive = opts.recursive ?? false;
+      mode = toMode(opts.mode, "mode", 0o777);
+    }
+    const p = toPath(path);
+    if (!recursive) {
+      vfs.mkdir(p, mode);
+      return undefined;
+    }
+    let first: string | undefined;
+    const stack = [p];
+    while (stack.length > 0) {
+      const next = stack.pop()!;
+      try {
+        vfs.mkdir(next, mode);
+        first ??= next;
+      } catch (e) {
+        if (isFolioError(e, "ENOENT")) {
+          const parent = posix.dirname(next);
+          if (parent === next) throw asSyscallError(e, "mkdir", p);
+          stack.push(next, parent);
+        } else if (isFolioError(e, "EEXIST")) {
+          let dir = false;
+          try {
+            dir = isDir(vfs.stat(next).mode);
+          } catch {
+            // Gone or unreachable: report the EEXIST.
+          }
+          if (!dir) throw asSyscallError(e, "mkdir", p);
+        } else {
+          throw asSyscallError(e, "mkdir", p);
+        }
+      }
+    }
+    return first;
+  }
+
+  function rmdirSync(path: PathLike, opts?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): void {
+    const p = toPath(path);
+    if (opts?.recursive) {
+      if (!isDir(vfs.lstat(p).mode)) throw asSyscallError(fail("ENOTDIR", "not a directory"), "rmdir", p);
+      removeTree(p, false);
+      return;
+    }
+    vfs.rmdir(p);
+  }
+
+  /** rmSync(path, { recursive, force }): removes files, symlinks and (recursive) directory trees; force ignores a missing path. */
+  function rmSync(path: PathLike, opts: RmOptions = {}): void {
+    const p = toPath(path);
+    for (const key of ["force", "recursive"] as const) {
+      if (opts[key] !== undefined && typeof opts[key] !== "boolean") throw invalidArgType(`options.${key}`, "of type boolean", opts[key]);
+    }
+    let st;
+    try {
+      st = vfs.lstat(p);
+    } catch (e) {
+      if (opts.force && isFolioError(e, "ENOENT")) return;
+      throw e;
+    }
+    if (isDir(st.mode) && !opts.recursive) {
+      throw new NodeSystemError("ERR_FS_EISDIR", "Path is a directory", { code: "EISDIR", message: "is a directory", path: p, syscall: "rm", errno: 21 });
+    }
+    removeTree(p, opts.force ?? false);
+  }
+
+  function removeTree(p: string, force: boolean): void {
+    try {
+      if (isDir(vfs.lstat(p).mode)) {
+        for (const e of vfs.readdir(p)) removeTree(posix.join(p, e.name), force);
+        vfs.rmdir(p);
+      } else {
+        vfs.unlink(p);
+      }
+    } catch (e) {
+      if (!(force && isFolioError(e, "ENOENT"))) throw e;
+    }
+  }
+
+  function unlinkSync(path: PathLike): void {
+    vfs.unlink(toPath(path));
+  }
+
+  function renameSync(oldPath: PathLike, newPath: PathLike): void {
+    vfs.rename(toPath(oldPath, "oldPath"), toPath(newPath, "newPath"));
+  }
+
+  function linkSync(existingPath: PathLike, newPath: PathLike): void {
+    vfs.link(toPath(existingPath, "existingPath"), toPath(newPath, "newPath"));
+  }
+
+  /** symlinkSync(target, path, type?): `type` only matters on Windows and is ignored. */
+  function symlinkSync(target: PathLike, path: PathLike, _type?: string | null): void {
+    vfs.symlink(toPath(target, "target"), toPath(path));
+  }
+
+  function readlinkSync(path: PathLike, opts?: { encoding?: BufferEncoding | null } | BufferEncoding | null): string;
+  function readlinkSync(path: PathLike, opts: { encoding: "buffer" } | "buffer"): Buffer;
+  function readlinkSync(path: PathLike, opts?: { encoding?: Encoding } | Encoding): string | Buffer {
+    return encodeName(vfs.readlink(toPath(path)), options(opts, {}).encoding);
+  }
+
+  function realpathImpl(path: PathLike, opts?: { encoding?: BufferEncoding | null } | BufferEncoding | null): string;
+  function realpathImpl(path: PathLike, opts: { encoding: "buffer" } | "buffer"): Buffer;
+  function realpathImpl(path: PathLike, opts?: { encoding?: Encoding } | Encoding): string | Buffer {
+    return encodeName(vfs.realpath(toPath(path)), options(opts, {}).encoding);
+  }
+  const realpathSync = Object.assign(realpathImpl, { native: realpathImpl });
+
+  /** truncateSync(path, len = 0), as Node does it: open "r+", ftruncate, close. */
+  function truncateSync(path: PathLike | number, len = 0): void {
+    if (typeof path === "number") return ftruncateSync(path, len);
+    const fd = vfs.open(toPath(path), O_RDWR);
+    try {
+      ftruncateSync(fd, len);
+    } finally {
+      vfs.close(fd);
+    }
+  }
+
+  function ftruncateSync(fd: number, len = 0): void {
+    fd = toFd(fd);
+    vfs.ftruncate(fd, Math.max(0, integer(len, "len")));
+  }
+
+  function fsyncSync(fd: number): void {
+    vfs.fsync(toFd(fd), false);
+  }
+
+  function fdatasyncSync(fd: number): void {
+    vfs.fsync(toFd(fd), true);
+  }
+
+  function readFileSync(path: PathLike | number, options?: { encoding?: null; flag?: OpenMode } | null): Buffer;
+  function readFileSync(path: PathLike | number, options: { encoding: BufferEncoding; flag?: OpenMode } | BufferEncoding): string;
+  function readFileSync(path: PathLike | number, options?: ReadFileOptions | BufferEncoding | null): string | Buffer;
+  function readFileSync(path: PathLike | number, opts?: ReadFileOptions | BufferEncoding | null): string | Buffer {
+    const o = options<ReadFileOptions>(opts, { flag: "r" });
+    const userFd = typeof path === "number";
+    const fd = userFd ? toFd(path) : vfs.open(toPath(path), toFlags(o.flag), 0o666);
+    try {
+      const data = readAll(fd);
+      return o.encoding ? data.toString(o.encoding) : data;
+    } finally {
+      if (!userFd) vfs.close(fd);
+    }
+  }
+
+  /** Reads an open file from its position to its end: its size if it is a regular file, else in chunks. */
+  function readAll(fd: number): Buffer {
+    const st = vfs.fstat(fd);
+    const size = (st.mode & S_IFMT) === S_IFREG ? st.size : 0;
+    if (size > 0) {
+      const buf = Buffer.allocUnsafe(size);
+      let got = 0;
+      while (got < size) {
+        const n = vfs.read(fd, buf, got, size - got, null);
+        if (n === 0) break;
+        got += n;
+      }
+      return got === size ? buf : buf.subarray(0, got);
+    }
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const n = vfs.read(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(chunk.subarray(0, n));
+    }
+    return Buffer.concat(chunks);
+  }
+
+  function writeFileSync(path: PathLike | number, data: string | NodeJS.ArrayBufferView, opts?: WriteFileOptions | BufferEncoding | null): void {
+    const o = options<WriteFileOptions>(opts, { encoding: "utf8", mode: 0o666, flag: "w", flush: false });
+    const bytes = toData(data, o.encoding);
+    const userFd = typeof path === "number";
+    const fd = userFd ? toFd(path) : vfs.open(toPath(path), toFlags(o.flag), toMode(o.mode, "mode", 0o666));
+    try {
+      writeAll(fd, bytes);
+      if (o.flush) vfs.fsync(fd, false);
+    } finally {
+      if (!userFd) vfs.close(fd);
+    }
+  }
+
+  function writeAll(fd: number, bytes: Uint8Array): void {
+    for (let off = 0; off < bytes.byteLength; ) {
+      const n = vfs.write(fd, bytes, off, bytes.byteLength - off, null);
+      if (n === 0) throw fail("ENOSPC", "the filesystem accepted no more bytes");
+      off += n;
+    }
+  }
+
+  function appendFileSync(path: PathLike | number, data: string | NodeJS.ArrayBufferView, opts?: WriteFileOptions | BufferEncoding | null): void {
+    const o = options<WriteFileOptions>(opts, { encoding: "utf8", mode: 0o666, flag: "a" });
+    if (!o.flag || typeof path === "number") o.flag = "a";
+    writeFileSync(path, data, o);
+  }
+
+  /**
+   * copyFileSync(src, dest, mode): as libuv does it — open the source, create the destination
+   * with the source's mode (EEXIST with COPYFILE_EXCL), do nothing if both are the same file,
+   * truncate, copy the mode, copy the bytes. Errors name "copyfile", src and dest.
+   */
+  function copyFileSync(src: PathLike, dest: PathLike, mode = 0): void {
+    const s = toPath(src, "src");
+    const d = toPath(dest, "dest");
+    mode = integer(mode, "mode", 0, 7);
+    try {
+      if ((mode & COPYFILE_FICLONE_FORCE) !== 0) throw fail("ENOSYS", "no Folio filesystem can clone files");
+      const from = vfs.open(s, O_RDONLY);
+      try {
+        const st = vfs.fstat(from);
+        if (isDir(st.mode)) throw fail("EISDIR", "is a directory");
+        const excl = (mode & COPYFILE_EXCL) !== 0;
+        const to = vfs.open(d, O_WRONLY | O_CREAT | (excl ? O_EXCL : 0), st.mode & 0o7777);
+        try {
+          if (!excl) {
+            const dst = vfs.fstat(to);
+            if (dst.dev === st.dev && dst.ino === st.ino) return;
+            vfs.ftruncate(to, 0);
+          }
+          try {
+            vfs.fchmod(to, st.mode & 0o7777);
+          } catch (e) {
+            if (!isFolioError(e, "EPERM")) throw e;
+          }
+          const buf = Buffer.allocUnsafe(64 * 1024);
+          for (let pos = 0; ; ) {
+            const n = vfs.read(from, buf, 0, buf.length, pos);
+            if (n === 0) break;
+            for (let off = 0; off < n; ) off += vfs.write(to, buf, off, n - off, pos + off);
+            pos += n;
+          }
+        } finally {
+          vfs.close(to);
+        }
+      } finally {
+        vfs.close(from);
+      }
+    } catch (e) {
+      throw asSyscallError(e, "copyfile", s, d);
+    }
+  }
+
+  function accessSync(path: PathLike, mode: number = F_OK): void {
+    if (typeof mode !== "number") throw invalidArgType("mode", "of type number", mode);
+    if (!Number.isInteger(mode) || mode < 0 || mode > 7) throw outOfRange("mode", ">= 0 && <= 7", mode);
+    vfs.access(toPath(path), mode);
+  }
+
+  /** True if `path` exists (and is reachable); never throws. */
+  function existsSync(path: PathLike): boolean {
+    try {
+      vfs.access(toPath(path), F_OK);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  function utimesSync(path: PathLike, atime: TimeLike, mtime: TimeLike): void {
+    vfs.utimes(toPath(path), toTimeNs(atime, "atime", nowNs()), toTimeNs(mtime, "mtime", nowNs()));
+  }
+
+  function lutimesSync(path: PathLike, atime: TimeLike, mtime: TimeLike): void {
+    vfs.utimes(toPath(path), toTimeNs(atime, "atime", nowNs()), toTimeNs(mtime, "mtime", nowNs()), false);
+  }
+
+  function futimesSync(fd: number, atime: TimeLike, mtime: TimeLike): void {
+    vfs.futimes(toFd(fd), toTimeNs(atime, "atime", nowNs()), toTimeNs(mtime, "mtime", nowNs()));
+  }
+
+  function requiredMode(mode: unknown): number {
+    if (mode === undefined || mode === null) throw invalidArgType("mode", "of type number", mode);
+    return toMode(mode, "mode", 0);
+  }
+
+  function chmodSync(path: PathLike, mode: Mode): void {
+    vfs.chmod(toPath(path), requiredMode(mode));
+  }
+
+  function fchmodSync(fd: number, mode: Mode): void {
+    vfs.fchmod(toFd(fd), requiredMode(mode));
+  }
+
+  function chownSync(path: PathLike, uid: number, gid: number): void {
+    vfs.chown(toPath(path), integer(uid, "uid", -1, 2 ** 32 - 1), integer(gid, "gid", -1, 2 ** 32 - 1));
+  }
+
+  function lchownSync(path: PathLike, uid: number, gid: number): void {
+    vfs.chown(toPath(path), integer(uid, "uid", -1, 2 ** 32 - 1), integer(gid, "gid", -1, 2 ** 32 - 1), false);
+  }
+
+  function fchownSync(fd: number, uid: number, gid: number): void {
+    vfs.fchown(toFd(fd), integer(uid, "uid", -1, 2 ** 32 - 1), integer(gid, "gid", -1, 2 ** 32 - 1));
+  }
+
+  return {
+    constants,
+    Stats,
+    BigIntStats,
+    Dirent,
+    StatFs,
+    ReadStream,
+    WriteStream,
+    openSync,
+    closeSync,
+    readSync,
+    writeSync,
+    statSync,
+    lstatSync,
+    fstatSync,
+    statfsSync,
+    readdirSync,
+    mkdirSync,
+    rmdirSync,
+    rmSync,
+    unlinkSync,
+    renameSync,
+    linkSync,
+    symlinkSync,
+    readlinkSync,
+    realpathSync,
+    truncateSync,
+    ftruncateSync,
+    fsyncSync,
+    fdatasyncSync,
+    readFileSync,
+    writeFileSync,
+    appendFileSync,
+    copyFileSync,
+    accessSync,
+    existsSync,
+    utimesSync,
+    lutimesSync,
+    futimesSync,
+    chmodSync,
+    fchmodSync,
+    chownSync,
+    lchownSync,
+    fchownSync,
+    /** A Readable over the file (Node's ReadStream): options flags, encoding, fd, mode, autoClose, emitClose, start, end (inclusive), highWaterMark. */
+    createReadStream(path: PathLike | null, opts?: ReadStreamOptions | BufferEncoding): ReadStream {
+      return new ReadStream(vfs, path, typeof opts === "string" ? { encoding: opts } : (opts ?? {}));
+    },
+    /** A Writable to the file (Node's WriteStream): options flags, encoding, fd, mode, autoClose, emitClose, start, flush. */
+    createWriteStream(path: PathLike | null, opts?: WriteStreamOptions | BufferEncoding): WriteStream {
+      return new WriteStream(vfs, path, typeof opts === "string" ? { encoding: opts } : (opts ?? {}));
+    },
+  };
+}
+
+/** The synchronous part of the object {@link createNodeFs} returns. */
+export type NodeFsSync = ReturnType<typeof createSyncFs>;
+/** What {@link createNodeFs} returns: Node's fs API over a VFS. */
+export type NodeFs = ReturnType<typeof createNodeFs>;
