@@ -19,7 +19,7 @@
  */
 import { fail, isFolioError } from "@folio/core";
 import type { DeviceContext, FsckProblem, FsckReport } from "@folio/fs-api";
-import { DeviceIo } from "./devio.js";
+import { SyncBlockIo } from "@folio/pagecache";
 import {
   BACKUP_SUPER_BLOCK, BITS_PER_BLOCK, BLOCK_SIZE, DIND_START, DIRENT_HEADER, DT_DIR, INLINE_MAX, INODES_PER_BLOCK, INODE_FLAG_INLINE, INODE_SIZE,
   IND_START, MAX_FILE_SIZE, NDIR, PTRS_PER_BLOCK, ROOT_INO, STATE_CLEAN, SUPER_BLOCK, SYMLINK_MAX, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
@@ -52,7 +52,7 @@ interface Entry {
 
 /** Runs fsck on `ctx.device`. Throws EINVAL for a device holding no fs-simple image, ENOSYS for a newer format. */
 export function fsck(ctx: DeviceContext, options: { repair: boolean }): FsckReport {
-  const checker = new Checker(new DeviceIo(ctx.device, ctx.scheduler), options?.repair === true, ctx.machine.wallClockNs());
+  const checker = new Checker(new SyncBlockIo(ctx.device, ctx.scheduler, BLOCK_SIZE, "fs-simple"), options?.repair === true, ctx.machine.wallClockNs());
   try {
     return checker.run();
   } catch (e) {
@@ -82,7 +82,7 @@ class Checker {
   private lostFound = 0;
 
   constructor(
-    private readonly io: DeviceIo,
+    private readonly io: SyncBlockIo,
     private readonly repair: boolean,
     private readonly now: number,
   ) {}

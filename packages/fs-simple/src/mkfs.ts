@@ -3,7 +3,7 @@
  */
 import { fail } from "@folio/core";
 import type { DeviceContext } from "@folio/fs-api";
-import { DeviceIo } from "./devio.js";
+import { SyncBlockIo } from "@folio/pagecache";
 import {
   BACKUP_SUPER_BLOCK, BITS_PER_BLOCK, BLOCK_SIZE, MIN_BLOCKS, ROOT_INO, STATE_CLEAN, SUPER_BLOCK, S_IFDIR, VERSION,
   computeGeometry, emptyInode, encodeInode, encodeSuper, inodeLocation, initDirBlock, setBit, type SuperBlockData,
@@ -21,7 +21,7 @@ export interface MkfsOptions {
  * whose block size is not 4096 or bad options, ENOSPC for a device smaller than 64 blocks.
  */
 export function mkfs(ctx: DeviceContext, options: Record<string, unknown> = {}): void {
-  const io = new DeviceIo(ctx.device, ctx.scheduler);
+  const io = new SyncBlockIo(ctx.device, ctx.scheduler, BLOCK_SIZE, "fs-simple");
   const blockCount = Math.min(ctx.device.nrBlocks, 0xffffffff);
   if (blockCount < MIN_BLOCKS) {
     throw fail("ENOSPC", `device ${ctx.device.name} has ${blockCount} blocks; fs-simple needs at least ${MIN_BLOCKS}`);

@@ -6,3 +6,4 @@ export * from "./store.js";
 export * from "./device.js";
 export * from "./sim.js";
 export * from "./faulty.js";
+export * from "./sync-io.js";
