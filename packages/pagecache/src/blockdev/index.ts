@@ -7,3 +7,4 @@ export * from "./device.js";
 export * from "./sim.js";
 export * from "./faulty.js";
 export * from "./sync-io.js";
+export * from "./registry.js";
