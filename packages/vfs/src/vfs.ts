@@ -340,12 +340,15 @@ export class Vfs {
   /**
    * Opens (and with O_CREAT creates) a file; returns the lowest free descriptor from 3 up.
    * Follows Linux's open(2): O_EXCL with O_CREAT fails on any existing name (symlinks included),
-   * O_NOFOLLOW fails with ELOOP on a final symlink, O_DIRECTORY or a trailing slash require a
-   * directory, directories open read-only only (EISDIR), O_TRUNC truncates a regular file.
+   * O_NOFOLLOW fails with ELOOP on a final symlink (a trailing slash still follows it),
+   * O_DIRECTORY or a trailing slash require a directory, O_CREAT with O_DIRECTORY is EINVAL (as
+   * since Linux 6.4), directories open read-only only (EISDIR), O_TRUNC truncates a regular file.
    */
   open(path: string, flags: number, mode = 0o666): number {
     return this.sys("open", path, undefined, () => {
       if ((flags & O_ACCMODE) === O_ACCMODE) throw fail("EINVAL", "access mode 3 is invalid");
+      // Linux 6.4 and later: O_CREAT | O_DIRECTORY is invalid (it used to create a regular file, then fail with ENOTDIR).
+      if ((flags & (O_CREAT | O_DIRECTORY)) === (O_CREAT | O_DIRECTORY)) throw fail("EINVAL", "O_CREAT with O_DIRECTORY is invalid");
       if (this.fds.size >= this.maxFds) throw fail("EMFILE", `${this.maxFds} descriptors are open`);
       const creat = (flags & O_CREAT) !== 0;
       const budget = { links: 0 };
@@ -366,7 +369,8 @@ export class Vfs {
           break;
         }
         if (creat && (flags & O_EXCL) !== 0) throw fail("EEXIST", "the file exists");
-        if (child.type === FileType.Symlink && (flags & O_NOFOLLOW) === 0) {
+        // A trailing slash follows a final symlink even with O_NOFOLLOW (it asks for a directory).
+        if (child.type === FileType.Symlink && ((flags & O_NOFOLLOW) === 0 || last.trailing)) {
           const trailing = last.trailing;
           last = this.parent(this.readLinkOf(child, budget), last.dir, budget);
           last.trailing ||= trailing;
@@ -1032,6 +1036,8 @@ export class Vfs {
     const attr = this.attr(loc);
     this.requireOwner(attr);
     if (loc.mnt.readOnly) throw fail("EROFS", "the filesystem is mounted read-only");
+    // POSIX chmod (and Linux's setattr_copy): without privilege, S_ISGID goes unless the caller is in the file's group.
+    if (this.creds.uid !== 0 && !this.inGroup(attr.gid)) mode &= ~S_ISGID;
     loc.mnt.sb.setattr(loc.ino, { mode: (attr.mode & S_IFMT) | (mode & 0o7777) });
   }
 
@@ -1047,7 +1053,14 @@ export class Vfs {
     const set: SetAttr = {};
     if (uid !== -1) set.uid = uid;
     if (gid !== -1) set.gid = gid;
-    if (uid !== -1 || gid !== -1) loc.mnt.sb.setattr(loc.ino, set);
+    // Linux's chown_common: on anything but a directory, chown (even by root, even of nothing)
+    // clears S_ISUID, and S_ISGID when group execute is set (without it, S_ISGID marks locking).
+    if ((attr.mode & S_IFMT) !== S_IFDIR) {
+      let mode = attr.mode & ~S_ISUID;
+      if ((mode & (S_ISGID | 0o010)) === (S_ISGID | 0o010)) mode &= ~S_ISGID;
+      if (mode !== attr.mode) set.mode = mode;
+    }
+    if (Object.keys(set).length > 0) loc.mnt.sb.setattr(loc.ino, set);
   }
 
   private utimesNode(loc: Loc, atimeNs: number, mtimeNs: number): void {

@@ -10,7 +10,7 @@ import { BigIntStats, Dirent, StatFs, Stats, toTimeNs, type TimeLike } from "./s
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
 import {
   NodeSystemError, checkReadRange, checkWriteRange, integer, invalidArgType, invalidArgValue, options, outOfRange, toBytes, toData, toFd, toFlags,
-  toMode, toPath, toPosition, type PathLike,
+  toMode, toPath, toPosition, writePosition, type PathLike,
 } from "./validate.js";
 
 export type { PathLike, TimeLike };
@@ -146,14 +146,13 @@ export function createSyncFs(vfs: Vfs) {
       if (typeof offset !== "number") offset = 0;
       if (typeof len !== "number") len = buf.byteLength - (offset as number);
       checkWriteRange(offset as number, len as number, buf.byteLength);
-      return vfs.write(fd, buf, offset as number, len as number, typeof pos === "number" || typeof pos === "bigint" ? toPosition(pos) : null);
+      return vfs.write(fd, buf, offset as number, len as number, writePosition(pos));
     }
     if (typeof buffer !== "string") throw invalidArgType("buffer", "of type string or an instance of Buffer, TypedArray, or DataView", buffer);
     const encoding = typeof length === "string" ? length : "utf8";
     if (!Buffer.isEncoding(encoding)) throw invalidArgValue("encoding", encoding, "is invalid encoding");
     const data = Buffer.from(buffer, encoding);
-    const pos = typeof offsetOrOptions === "number" || typeof offsetOrOptions === "bigint" ? toPosition(offsetOrOptions) : null;
-    return vfs.write(fd, data, 0, data.byteLength, pos);
+    return vfs.write(fd, data, 0, data.byteLength, writePosition(offsetOrOptions));
   }
 
   function statSync(path: PathLike, options?: StatOptions & { bigint?: false; throwIfNoEntry?: true }): Stats;
@@ -208,11 +207,26 @@ export function createSyncFs(vfs: Vfs) {
       for (const e of vfs.readdir(dir)) {
         if (o.withFileTypes) out.push(new Dirent(e.name, dir, e.type));
         else out.push(encodeName(i === 0 ? e.name : posix.relative(root, posix.join(dir, e.name)), o.encoding));
-        if (o.recursive && e.type === FileType.Directory) queue.push(posix.join(dir, e.name));
+        if (o.recursive && (e.type === FileType.Directory || (!o.withFileTypes && e.type === FileType.Symlink && isDirAt(posix.join(dir, e.name))))) {
+          queue.push(posix.join(dir, e.name));
+        }
       }
       if (!o.recursive) break;
     }
     return out as string[] | Buffer[] | Dirent[];
+  }
+
+  /**
+   * True if `path` is a directory after following symlinks (false if it cannot be stat'ed). Node's
+   * recursive readdirSync without withFileTypes decides whether to descend with such a stat, so it
+   * descends into symlinks to directories (with withFileTypes it only descends into directories).
+   */
+  function isDirAt(path: string): boolean {
+    try {
+      return isDir(vfs.stat(path).mode);
+    } catch {
+      return false;
+    }
   }
 
   /** mkdirSync(path, mode | { recursive, mode }): with recursive, returns the first directory created (or undefined). */
@@ -243,11 +257,13 @@ export function createSyncFs(vfs: Vfs) {
           if (parent === next) throw asSyscallError(e, "mkdir", p);
           stack.push(next, parent);
         } else if (isFolioError(e, "EEXIST")) {
-          let dir = false;
+          // As Node's MKDirpSync: what is there must be a directory once followed; if it cannot
+          // be stat'ed (a dangling symlink, a loop), that error is the answer.
+          let dir: boolean;
           try {
             dir = isDir(vfs.stat(next).mode);
-          } catch {
-            // Gone or unreachable: report the EEXIST.
+          } catch (statError) {
+            throw asSyscallError(statError, "mkdir", p);
           }
           if (!dir) throw asSyscallError(e, "mkdir", p);
         } else {
@@ -323,12 +339,57 @@ export function createSyncFs(vfs: Vfs) {
     return encodeName(vfs.readlink(toPath(path)), options(opts, {}).encoding);
   }
 
-  function realpathImpl(path: PathLike, opts?: { encoding?: BufferEncoding | null } | BufferEncoding | null): string;
-  function realpathImpl(path: PathLike, opts: { encoding: "buffer" } | "buffer"): Buffer;
-  function realpathImpl(path: PathLike, opts?: { encoding?: Encoding } | Encoding): string | Buffer {
+  /** realpathSync.native (and fs.promises.realpath): realpath(3), the VFS's own resolution. */
+  function realpathNative(path: PathLike, opts?: { encoding?: BufferEncoding | null } | BufferEncoding | null): string;
+  function realpathNative(path: PathLike, opts: { encoding: "buffer" } | "buffer"): Buffer;
+  function realpathNative(path: PathLike, opts?: { encoding?: Encoding } | Encoding): string | Buffer {
     return encodeName(vfs.realpath(toPath(path)), options(opts, {}).encoding);
   }
-  const realpathSync = Object.assign(realpathImpl, { native: realpathImpl });
+
+  /**
+   * realpathSync: Node's JavaScript realpath. The path is first made absolute and normalised
+   * lexically (so "link/.." is the directory holding the link, and a trailing slash is dropped);
+   * then each component is lstat'ed from the root, and a symlink is replaced by its target
+   * (stat'ed first, so a loop or a too-long chain is ELOOP from "stat"), resolved lexically
+   * against the link's directory, and the walk starts over. Errors are those of the lstat, stat
+   * or readlink that failed, naming the partial path.
+   */
+  function realpathJs(path: PathLike, opts?: { encoding?: BufferEncoding | null } | BufferEncoding | null): string;
+  function realpathJs(path: PathLike, opts: { encoding: "buffer" } | "buffer"): Buffer;
+  function realpathJs(path: PathLike, opts?: { encoding?: Encoding } | Encoding): string | Buffer {
+    const given = toPath(path);
+    let p = posix.resolve(given.startsWith("/") ? "/" : vfs.cwd(), given);
+    const seenLinks = new Map<string, string>();
+    const knownHard = new Set<string>();
+    let pos = 1;
+    let current = "/";
+    while (pos < p.length) {
+      const slash = p.indexOf("/", pos);
+      const part = slash === -1 ? p.slice(pos) : p.slice(pos, slash);
+      const previous = current;
+      const base = previous + part;
+      current = slash === -1 ? base : `${base}/`;
+      pos = slash === -1 ? p.length : slash + 1;
+      if (knownHard.has(base)) continue;
+      const st = vfs.lstat(base);
+      if ((st.mode & S_IFMT) !== S_IFLNK) {
+        knownHard.add(base);
+        continue;
+      }
+      const id = `${st.dev}:${st.ino}`;
+      let target = seenLinks.get(id);
+      if (target === undefined) {
+        vfs.stat(base);
+        target = vfs.readlink(base);
+        seenLinks.set(id, target);
+      }
+      p = posix.resolve(posix.resolve(previous, target), p.slice(pos));
+      pos = 1;
+      current = "/";
+    }
+    return encodeName(p, options(opts, {}).encoding);
+  }
+  const realpathSync = Object.assign(realpathJs, { native: realpathNative });
 
   /** truncateSync(path, len = 0), as Node does it: open "r+", ftruncate, close. */
   function truncateSync(path: PathLike | number, len = 0): void {

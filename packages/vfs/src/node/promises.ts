@@ -3,7 +3,7 @@ import type { BigIntStats, Dirent, StatFs, Stats } from "./stats.js";
 import type {
   Encoding, MkdirOptions, Mode, NodeFsSync, OpenMode, ReadFileOptions, ReaddirOptions, RmOptions, StatOptions, TimeLike, WriteFileOptions,
 } from "./fs.js";
-import { checkReadRange, checkWriteRange, integer, invalidArgValue, toBytes, toData, toPosition, type PathLike } from "./validate.js";
+import { checkReadRange, checkWriteRange, integer, invalidArgValue, toBytes, toData, toPosition, writePosition, type PathLike } from "./validate.js";
 
 /** What FileHandle.read resolves to. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
@@ -100,8 +100,7 @@ export class FileHandle {
       if (typeof data === "string") {
         const encoding = typeof length === "string" ? length : "utf8";
         const bytes = Buffer.from(data, encoding);
-        const pos = typeof offsetOrOptions === "number" ? toPosition(offsetOrOptions) : null;
-        return { bytesWritten: this.#vfs.write(fd, bytes, 0, bytes.byteLength, pos), buffer: data };
+        return { bytesWritten: this.#vfs.write(fd, bytes, 0, bytes.byteLength, writePosition(offsetOrOptions)), buffer: data };
       }
       const bytes = toData(data, undefined, "buffer");
       if (bytes.byteLength === 0) return { bytesWritten: 0, buffer: data };
@@ -116,7 +115,7 @@ export class FileHandle {
       const off = offset === undefined || offset === null ? 0 : integer(offset, "offset", 0);
       const n = typeof len === "number" ? len : bytes.byteLength - off;
       checkWriteRange(off, n, bytes.byteLength);
-      return { bytesWritten: this.#vfs.write(fd, bytes, off, n, typeof pos === "number" ? toPosition(pos) : null), buffer: data };
+      return { bytesWritten: this.#vfs.write(fd, bytes, off, n, writePosition(pos)), buffer: data };
     });
   }
 
@@ -245,7 +244,8 @@ export function createPromises(vfs: Vfs, fs: NodeFsSync) {
     link: (existingPath: PathLike, newPath: PathLike): Promise<void> => run("link", () => fs.linkSync(existingPath, newPath)),
     symlink: (target: PathLike, path: PathLike, type?: string | null): Promise<void> => run("symlink", () => fs.symlinkSync(target, path, type)),
     readlink: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("readlink", () => fs.readlinkSync(path, options)),
-    realpath: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("realpath", () => fs.realpathSync(path, options)),
+    /** realpath(3), as Node's promise realpath (not the JavaScript algorithm of realpathSync). */
+    realpath: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("realpath", () => fs.realpathSync.native(path, options)),
     truncate: (path: PathLike, len = 0): Promise<void> => run("truncate", () => fs.truncateSync(path, len)),
     copyFile: (src: PathLike, dest: PathLike, mode = 0): Promise<void> => run("copyFile", () => fs.copyFileSync(src, dest, mode)),
     access: (path: PathLike, mode?: number): Promise<void> => run("access", () => fs.accessSync(path, mode)),

@@ -203,11 +203,25 @@ export type TimeLike = number | string | Date;
 /**
  * A time argument of utimes as Node takes it — seconds (a number or numeric string) or a Date —
  * in nanoseconds since the epoch. Negative numbers mean "now", as in Node; `nowNs` is the
- * machine's wall clock.
+ * machine's wall clock. As in Node, every form becomes seconds as a double first (a Date is
+ * getTime() / 1000), which libuv splits into seconds and nanoseconds by truncation and then
+ * truncates to microseconds: a Date of 5000.123 s gives 5000.122999 s, as on node:fs.
  */
 export function toTimeNs(time: unknown, name: string, nowNs: number): number {
-  if (typeof time === "string" && time.trim() !== "" && Number.isFinite(Number(time))) return Math.round(Number(time) * 1e9);
-  if (typeof time === "number" && Number.isFinite(time)) return time < 0 ? nowNs : Math.round(time * 1e9);
-  if (time instanceof Date) return time.getTime() * 1e6;
+  if (typeof time === "string" && time.trim() !== "" && Number.isFinite(Number(time))) return uvTimeNs(Number(time));
+  if (typeof time === "number" && Number.isFinite(time)) return time < 0 ? nowNs : uvTimeNs(time);
+  if (time instanceof Date) return uvTimeNs(time.getTime() / 1000);
   throw invalidArgType(name, "an instance of Date or a time in seconds", time);
+}
+
+/** libuv's uv__fs_to_timespec, in nanoseconds: truncated to whole seconds and nanoseconds, then to microseconds. */
+function uvTimeNs(seconds: number): number {
+  let sec = Math.trunc(seconds);
+  let nsec = Math.trunc((seconds - sec) * 1e9);
+  nsec -= nsec % 1000;
+  if (nsec < 0) {
+    nsec += 1e9;
+    sec -= 1;
+  }
+  return sec * 1e9 + nsec;
 }

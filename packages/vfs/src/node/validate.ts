@@ -95,6 +95,15 @@ export function toPosition(position: unknown, name = "position"): number | null 
   return n === -1 ? null : n;
 }
 
+/**
+ * The position of a write as Node takes it (writeSync, FileHandle.write): any number that is not
+ * negative, truncated to an integer; anything else — null, a negative number, a bigint, a string
+ * — writes at (and advances) the file position, as libuv's write does for a negative offset.
+ */
+export function writePosition(position: unknown): number | null {
+  return typeof position === "number" && Number.isFinite(position) && position >= 0 ? Math.trunc(position) : null;
+}
+
 /** A mode: a uint32 or an octal string ("644"); `def` when undefined. */
 export function toMode(mode: unknown, name: string, def: number): number {
   if (mode === undefined || mode === null) return def;
