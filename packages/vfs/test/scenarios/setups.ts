@@ -180,6 +180,7 @@ function mounted(vfs: Vfs, check: () => string[], makeRoot: boolean): Mounted {
 export const FOLIO_SETUPS: Setup[] = [
   memoryFs("ramfs", "ramfs"),
   blockFs("fs-simple", "simple"),
+  blockFs("fs-log", "log", { package: "fs-log" }),
 ];
 
 await Promise.all(FOLIO_SETUPS.map((s) => s.load?.()));

@@ -1,0 +1,31 @@
+import test from "ava";
+import { ROOT_INO } from "../src/format.js";
+import { equalBytes, fsckOf, fsyncIno, makeRig, mountFs, pattern, readAll, writeAt } from "./helpers.js";
+
+test("mkfs, mount, write, read back, remount, fsck clean", (t) => {
+  const r = makeRig();
+  const fs = mountFs(r);
+  const a = fs.create(ROOT_INO, "a", 0o644);
+  const d = fs.mkdir(ROOT_INO, "d", 0o755);
+  const b = fs.create(d, "b", 0o600);
+  const da = pattern(10_000, 1);
+  const db = pattern(70_000, 2);
+  writeAt(fs, a, 0, da);
+  writeAt(fs, b, 5000, db, true);
+  t.true(equalBytes(readAll(fs, a), da));
+  t.deepEqual(fs.verifyAccounting(), []);
+  fs.unmount();
+  t.deepEqual(fsckOf(r), { clean: true, problems: [] });
+  const fs2 = mountFs(r);
+  t.is(fs2.lookup(ROOT_INO, "a"), a);
+  t.is(fs2.lookup(fs2.lookup(ROOT_INO, "d"), "b"), b);
+  t.true(equalBytes(readAll(fs2, a), da));
+  const got = readAll(fs2, b);
+  t.is(got.length, 75_000);
+  t.true(got.subarray(0, 5000).every((x) => x === 0));
+  t.true(equalBytes(got.subarray(5000), db));
+  t.deepEqual(fs2.verifyAccounting(), []);
+  fsyncIno(fs2, a);
+  fs2.unmount();
+  t.deepEqual(fsckOf(r), { clean: true, problems: [] });
+});

@@ -1,0 +1,63 @@
+/** Device errors: a failed log write shuts the filesystem down; what was committed survives. */
+import test from "ava";
+import { isFolioError } from "@folio/core";
+import { O_RDWR } from "@folio/fs-api";
+import { ROOT_INO } from "../src/format.js";
+import { equalBytes, fsckOf, makeRig, mountFs, pattern, readAll, writeAt } from "./helpers.js";
+
+test("a failed log write: fsync reports EIO, the fs shuts down (refuses changes), the last commit survives", (t) => {
+  const r = makeRig({ blocks: 2048 });
+  const fs = mountFs(r);
+  const a = fs.create(ROOT_INO, "a", 0o644);
+  writeAt(fs, a, 0, pattern(20_000, 1), true);
+  const h = fs.open(a, O_RDWR);
+  fs.write(h, 0, pattern(20_000, 2), 0, 20_000);
+  r.faulty.failWrites(() => true);
+  const e = t.throws(() => fs.fsync(h, false));
+  t.true(isFolioError(e, "EIO"), String(e));
+  t.throws(() => fs.create(ROOT_INO, "b", 0o644), { code: "EIO" });
+  t.throws(() => fs.fsync(h, false), { code: "EIO" });
+  const buf = new Uint8Array(10);
+  t.is(fs.read(h, 0, buf, 0, 10), 10, "reads still work");
+  fs.release(h);
+  t.true(fs.errors.length > 0);
+  fs.unmount();
+  r.faulty.clearFaults();
+  t.deepEqual(fsckOf(r), { clean: true, problems: [] });
+  const fs2 = mountFs(r);
+  t.true(equalBytes(readAll(fs2, fs2.lookup(ROOT_INO, "a")), pattern(20_000, 1)), "the last commit survives");
+  fs2.unmount();
+});
+
+test("a failed flush makes fsync fail", (t) => {
+  const r = makeRig({ blocks: 2048 });
+  const fs = mountFs(r);
+  const a = fs.create(ROOT_INO, "a", 0o644);
+  writeAt(fs, a, 0, pattern(5000, 1));
+  r.faulty.failFlushes(true);
+  t.throws(() => writeAt(fs, a, 0, pattern(5000, 3), true), { code: "EIO" });
+  r.faulty.failFlushes(false);
+  fs.unmount();
+  t.true(fsckOf(r).clean);
+});
+
+test("a failed read is EIO to the reader and harms nothing", (t) => {
+  const r = makeRig({ blocks: 2048 });
+  const fs = mountFs(r);
+  const a = fs.create(ROOT_INO, "a", 0o644);
+  writeAt(fs, a, 0, pattern(50_000, 1), true);
+  fs.unmount();
+  const fs2 = mountFs(r);
+  const ino = fs2.lookup(ROOT_INO, "a");
+  const h = fs2.open(ino, O_RDWR);
+  r.faulty.failReads(() => true);
+  t.throws(() => fs2.lookup(ROOT_INO, "a") && fs2.open(ino, O_RDWR) && fs2.read(h, 0, new Uint8Array(100), 0, 100), { code: "EIO" });
+  t.throws(() => fs2.read(h, 0, new Uint8Array(100), 0, 100), { code: "EIO" });
+  r.faulty.clearFaults();
+  const buf = new Uint8Array(50_000);
+  t.is(fs2.read(h, 0, buf, 0, 50_000), 50_000);
+  t.true(equalBytes(buf, pattern(50_000, 1)));
+  fs2.release(h);
+  fs2.unmount();
+  t.true(fsckOf(r).clean);
+});
