@@ -138,22 +138,72 @@ function warmUp(c: RateCase, opts: BenchOptions): number {
   return Math.max(1, Math.ceil(lastRate * opts.sampleMs));
 }
 
+/** A measured loop whose operations are asynchronous: `run(n)` awaits `n` operations in its own loop. */
+export interface AsyncRateCase {
+  name: string;
+  run(n: number): Promise<number>;
+}
+
+/**
+ * {@link measureRates} for asynchronous loops: the same warm-up, batch sizing, interleaving and
+ * median; a sample is n / elapsed from the call of `run(n)` until its promise settles.
+ */
+export async function measureRatesAsync(cases: readonly AsyncRateCase[], opts: BenchOptions): Promise<Stat[]> {
+  const batch: number[] = [];
+  for (const c of cases) batch.push(await warmUpAsync(c, opts));
+  const rates: number[][] = cases.map(() => []);
+  for (let s = 0; s < opts.samples; s++) {
+    for (let i = 0; i < cases.length; i++) {
+      const n = batch[i]!;
+      const t0 = process.hrtime.bigint();
+      consume(await cases[i]!.run(n));
+      const dt = Number(process.hrtime.bigint() - t0) / 1e9;
+      rates[i]!.push(n / dt);
+    }
+  }
+  return rates.map(stat);
+}
+
+/** {@link warmUp} for an asynchronous loop. */
+async function warmUpAsync(c: AsyncRateCase, opts: BenchOptions): Promise<number> {
+  let n = 64;
+  let spent = 0;
+  let lastRate = 0;
+  while (spent < opts.warmupMs || lastRate === 0) {
+    const t0 = nowMs();
+    consume(await c.run(n));
+    const dt = nowMs() - t0;
+    spent += dt;
+    if (dt > 5) lastRate = n / dt;
+    if (dt < Math.min(20, opts.sampleMs / 4)) n = Math.min(n * 2, 2 ** 30);
+  }
+  return Math.max(1, Math.ceil(lastRate * opts.sampleMs));
+}
+
 /**
  * Measures the duration of an operation too costly to batch blindly (booting a machine). After
  * `warmupMs` of discarded runs, each operation is timed alone, after an untimed gc() so that none
  * pays for an earlier one's garbage (it starts from a collected heap, as a process's first boot
  * does). A sample is the mean over the operations that fit in `sampleMs` of wall time (gc
  * included, at least one operation). Returns ms per operation.
+ *
+ * `prepare`, when given, runs before every operation (warm-up ones included), untimed, before the
+ * gc(): it sets up what the operation needs fresh (a new mount for a cold read). Like the gc(), it
+ * counts toward a sample's wall time, not toward the operation's.
  */
-export function measureDuration(op: () => number, opts: BenchOptions): Stat {
+export function measureDuration(op: () => number, opts: BenchOptions, prepare?: () => void): Stat {
   const gc = gcFunction();
-  for (const start = nowMs(); nowMs() - start < opts.warmupMs; ) consume(op());
+  for (const start = nowMs(); nowMs() - start < opts.warmupMs; ) {
+    prepare?.();
+    consume(op());
+  }
   const samples: number[] = [];
   for (let s = 0; s < opts.samples; s++) {
     let count = 0;
     let spent = 0;
     const start = nowMs();
     do {
+      prepare?.();
       gc();
       const t0 = nowMs();
       consume(op());

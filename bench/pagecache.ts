@@ -98,7 +98,7 @@ class BenchFs {
 }
 
 /** `size` bytes of deterministic data (xorshift32 words), different for each seed. */
-function testData(size: number, seed: number): Buffer {
+export function testData(size: number, seed: number): Buffer {
   const buf = Buffer.alloc(size);
   const words = new Uint32Array(buf.buffer, buf.byteOffset, size >>> 2);
   let x = (seed * 2654435761) >>> 0 || 1;

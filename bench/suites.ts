@@ -4,11 +4,15 @@
  */
 import type { Suite } from "./harness.js";
 import { coreSuite } from "./core.js";
+import { fsSuite } from "./fs.js";
 import { pagecacheSuite } from "./pagecache.js";
 import { policiesSuite } from "./policies.js";
+import { filesystemsSuite } from "./filesystems.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
   pagecacheSuite,
   policiesSuite,
+  filesystemsSuite,
+  fsSuite,
 ];

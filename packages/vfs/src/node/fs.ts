@@ -254,7 +254,8 @@ export function createSyncFs(vfs: Vfs) {
       } catch (e) {
         if (isFolioError(e, "ENOENT")) {
           const parent = posix.dirname(next);
-          if (parent === next) throw asSyscallError(e, "mkdir", p);
+          // "" has no parent ("." is not one): Node answers ENOENT rather than looping.
+          if (parent === next || next === "") throw asSyscallError(e, "mkdir", p);
           stack.push(next, parent);
         } else if (isFolioError(e, "EEXIST")) {
           // As Node's MKDirpSync: what is there must be a directory once followed; if it cannot
