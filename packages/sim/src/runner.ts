@@ -1,0 +1,1076 @@
+/**
+ * One run of the harness: (filesystem, seed, operation count, fault rates) → an op log, a final
+ * state hash, counters, and the first violation if there is one. Everything is drawn from the
+ * seed, so a run replays exactly; a violation names its seed, its operation index and the command
+ * that replays it.
+ *
+ * Each operation runs on the filesystem (through the VFS's Node API) and on the model; the
+ * result, or the error code, must be the model's, except that an operation may fail with EIO
+ * (once an error was injected), ENOMEM (on a tiny-memory boot) or ENOSPC (when it may allocate),
+ * and then must have changed nothing. Power cuts (between operations, or timed to land inside
+ * one), I/O error windows and tiny-memory boots come from the fault rates. After a power cut: fsck
+ * with repair, fsck without repair (clean, and it must not write), mount, the persistence check
+ * (see persistence.ts), and the model learns the recovered tree. After a remount (umount + mount)
+ * the tree must be exactly the model's.
+ */
+import { Rng, isFolioError } from "@folio/core";
+import { O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT } from "@folio/fs-api";
+import { Content, PAGE, fillBytes, firstDifference, hashBytes, hashNumber, hashString } from "./content.js";
+import { FAULT_PROFILES, formatFaults, type FaultRates } from "./faults.js";
+import { Model, sortNames, type Expect, type Kind, type MNode } from "./model.js";
+import { classify, type KnownBugContext, type Where } from "./known.js";
+import { checkDurable, type Problem, type View, type ViewNode } from "./persistence.js";
+import { RamStore } from "./ram-store.js";
+import { target, type FsTarget } from "./targets.js";
+import { PowerCut, World, type WorldHooks } from "./world.js";
+import { POOL_SLOTS, Workload, formatOp, type Op, type OpType } from "./workload.js";
+
+export interface RunConfig {
+  /** Target name ("simple", "log"). */
+  fs: string;
+  seed: number;
+  /** Operations to run. */
+  ops: number;
+  faults: FaultRates;
+  /** Keep every op-log line in the result (the hash chain is always kept). */
+  keepLog?: boolean;
+  /** Operation weights replacing the defaults. */
+  weights?: Partial<Record<OpType, number>>;
+  /** Compare the live tree with the model every this many operations (0: never); 250 by default. */
+  liveCheckEvery?: number;
+}
+
+/** Test hooks (planted bugs); the command line has none. */
+export interface RunHooks extends WorldHooks {
+  /** Called with each operation before it runs (its index, its text). */
+  beforeOp?(index: number, text: string): void;
+}
+
+export interface Violation {
+  fs: string;
+  seed: number;
+  /** Index of the operation after which it showed (ops count when found by the final checks). */
+  op: number;
+  opText: string;
+  message: string;
+  /** A command that replays the run up to the violation. */
+  replay: string;
+  /** The known bug (src/known.ts) this violation shows, when the harness has evidence of its mechanism. */
+  known: string | null;
+}
+
+export interface RunStats {
+  ops: number;
+  /** Operations that failed with the error the model predicted. */
+  expectedErrors: number;
+  /** Operations that failed with EIO / ENOMEM / ENOSPC (legal fault outcomes). */
+  eio: number;
+  enomem: number;
+  enospc: number;
+  fsyncs: number;
+  syncs: number;
+  remounts: number;
+  crashes: number;
+  midOpCrashes: number;
+  recoveries: number;
+  boots: number;
+  tinyBoots: number;
+  readErrors: number;
+  writeErrors: number;
+  flushErrors: number;
+  tornBlocks: number;
+  revertedBlocks: number;
+  ioWindows: number;
+  fsckProblemsRepaired: number;
+  liveChecks: number;
+  /** Remounts after write errors where fsck found the image inconsistent although it was marked clean. */
+  cleanButInconsistent: number;
+}
+
+export interface RunResult {
+  config: RunConfig;
+  stats: RunStats;
+  violation: Violation | null;
+  /** FNV-1a chain over the op log. */
+  opLogHash: number;
+  /** Hash of the final tree as read back from the filesystem. */
+  stateHash: number;
+  log: string[];
+}
+
+export function emptyStats(): RunStats {
+  return {
+    ops: 0, expectedErrors: 0, eio: 0, enomem: 0, enospc: 0, fsyncs: 0, syncs: 0, remounts: 0, crashes: 0, midOpCrashes: 0, recoveries: 0,
+    boots: 0, tinyBoots: 0, readErrors: 0, writeErrors: 0, flushErrors: 0, tornBlocks: 0, revertedBlocks: 0, ioWindows: 0, fsckProblemsRepaired: 0,
+    liveChecks: 0, cleanButInconsistent: 0,
+  };
+}
+
+/** The command that replays a run (`ops` operations). */
+export function replayCommand(fs: string, seed: number, ops: number, faults: FaultRates): string {
+  return `node packages/sim/dist/src/run.js --fs ${fs} --seed ${seed} --ops ${ops} --faults ${formatFaults(faults)}`;
+}
+
+/** Runs one simulation. */
+export function run(config: RunConfig, hooks: RunHooks = {}): RunResult {
+  return new Harness(config, hooks).run();
+}
+
+/** Unwinds to the main loop once a violation is recorded. */
+const STOP = Symbol("violation");
+/** The power went during an operation. */
+class Crashed extends Error {}
+
+type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
+
+const MiB = 1 << 20;
+/** Operations that may allocate space (ENOSPC is then a legal outcome). */
+const READ_ONLY: ReadonlySet<OpType> = new Set(["read", "stat", "readdir", "readlink", "fread", "open", "close", "idle"]);
+/** Virtual time one operation may take before it counts as a hang. */
+const HANG_NS = 300e9;
+
+class Harness {
+  private readonly t: FsTarget;
+  private readonly wl: Workload;
+  private readonly frng: Rng;
+  private readonly brng: Rng;
+  private readonly irng: Rng;
+  private readonly store: RamStore;
+  private world!: World;
+  private model!: Model;
+  private readonly pool: ({ fd: number; node: MNode } | null)[] = new Array<null>(POOL_SLOTS).fill(null);
+  private window: { end: number } | null = null;
+  private tiny = false;
+  private writeErrorsSeen = 0;
+  /** Write errors counted when the filesystem was last mounted. */
+  private writeErrorsAtMount = 0;
+  /** Known-bug evidence gathered when the model last learned the tree, and by the recovery being checked. */
+  private staleTails: Map<number, { from: number; to: number }> | undefined;
+  private recoveryFsck: string[] | undefined;
+  private fsckAfterRepair: string[] | undefined;
+  private readonly failedTruncates = new Map<number, Set<number>>();
+  /** The operation just run failed with a legal fault outcome (this code): it must have changed nothing. */
+  private faulted: string | null = null;
+  private halfDone: KnownBugContext["halfDone"];
+  private unexpected: KnownBugContext["unexpected"];
+  private opIndex = 0;
+  private opText = "(setup)";
+  private readonly stats = emptyStats();
+  private violation: Violation | null = null;
+  private readonly log: string[] = [];
+  private logHash = 2166136261;
+
+  constructor(
+    private readonly cfg: RunConfig,
+    private readonly hooks: RunHooks,
+  ) {
+    this.t = target(cfg.fs);
+    const master = new Rng(cfg.seed);
+    this.wl = new Workload(master.fork(), cfg.weights);
+    this.frng = master.fork();
+    this.brng = master.fork();
+    this.irng = master.fork();
+    this.store = new RamStore(this.t.blocks * PAGE);
+  }
+
+  run(): RunResult {
+    const every = this.cfg.liveCheckEvery ?? 250;
+    let stateHash = 0;
+    this.guard(() => this.setup());
+    for (let i = 0; i < this.cfg.ops && this.violation === null; i++) {
+      this.opIndex = i;
+      this.guard(() => {
+        this.betweenOps(i);
+        const op = this.wl.next(this.model, this.pool.map((p) => p?.node ?? null));
+        this.opText = formatOp(op);
+        this.hooks.beforeOp?.(i, this.opText);
+        const start = this.world.machine.scheduler.now;
+        let outcome: string;
+        this.faulted = null;
+        try {
+          outcome = this.exec(op);
+          if (this.faulted !== null) this.probe(op, this.faulted);
+        } catch (e) {
+          if (!(e instanceof Crashed)) throw e;
+          this.note("power cut");
+          this.interrupted(op);
+          this.stats.ops++;
+          this.recover(true);
+          return;
+        }
+        this.stats.ops++;
+        this.note(outcome);
+        if (op.t !== "idle" && this.world.machine.scheduler.now - start > HANG_NS) this.fail(`the operation took ${(this.world.machine.scheduler.now - start) / 1e9}s of virtual time (a hang)`);
+        this.afterOp();
+        if (every > 0 && (i + 1) % every === 0) this.liveCheck();
+      });
+    }
+    if (this.violation === null) {
+      this.opIndex = this.cfg.ops;
+      this.opText = "(final checks)";
+      this.guard(() => {
+        this.liveCheck();
+        this.remount();
+        stateHash = this.viewHash(this.readView(this.tiny).view);
+      });
+    }
+    this.harvest(this.world);
+    return { config: this.cfg, stats: this.stats, violation: this.violation, opLogHash: this.logHash, stateHash, log: this.log };
+  }
+
+  // ── machine lifecycle ─────────────────────────────────────────────────────────────────────
+
+  private setup(): void {
+    this.world = this.boot(false);
+    this.expectOk("mkfs", () => this.t.mkfs(this.world.ctx()));
+    this.mountNow(this.world, "mount");
+    this.model = new Model(this.world.fs.lstatSync("/").ino);
+    this.model.settleAll();
+  }
+
+  private boot(tiny: boolean): World {
+    this.stats.boots++;
+    if (tiny) this.stats.tinyBoots++;
+    this.tiny = tiny;
+    this.window = null;
+    this.writeErrorsSeen = 0;
+    const memory = tiny ? MiB * (1 + this.frng.below(3)) : 64 * MiB;
+    return new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks });
+  }
+
+  /** Adds a finished machine's injected faults to the counters. */
+  private harvest(w: World): void {
+    const f = w.faulty.faults;
+    this.stats.readErrors += f.readErrors;
+    this.stats.writeErrors += f.writeErrors;
+    this.stats.flushErrors += f.flushErrors;
+    this.stats.tornBlocks += f.tornBlocks;
+    this.stats.revertedBlocks += f.revertedBlocks;
+    f.reset();
+  }
+
+  /**
+   * A power cut interrupted `op`: whatever it may have changed may have reached the disk in part,
+   * so it counts as changed since its durable point (contents touched, names unstable).
+   */
+  private interrupted(op: Op): void {
+    const m = this.model;
+    const node = (n: MNode | null | undefined, from = 0, to = Infinity) => {
+      if (!n) return;
+      n.metaDirty = true;
+      if (n.kind === "file") n.touch(from, to, n.content!.size);
+    };
+    const name = (path: string) => {
+      const p = m.parent(path);
+      if ("err" in p) return;
+      p.dir.unstable.add(p.name);
+      p.dir.metaDirty = true;
+      node(p.dir.entries!.get(p.name));
+    };
+    if ("path" in op) name(op.path);
+    if ("from" in op) {
+      name(op.from);
+      name(op.to);
+    }
+    if ("slot" in op) node(this.pool[op.slot]?.node);
+    if (op.t === "write" || op.t === "fwrite" || op.t === "punch") {
+      const n = op.t === "fwrite" ? this.pool[op.slot]?.node : (() => { const e = m.lookup(op.path); return e.ok ? e.value : null; })();
+      if (n?.kind === "file") n.touch(op.off, op.off + op.len, n.content!.size);
+    }
+  }
+
+  /** Power cuts and I/O error windows, drawn before each operation. */
+  private betweenOps(i: number): void {
+    const r = this.frng;
+    const rates = this.cfg.faults;
+    const w = this.world;
+    if (this.window && i >= this.window.end) {
+      w.faulty.clearFaults();
+      this.window = null;
+    }
+    if (rates.crash > 0 && r.chance(rates.crash)) {
+      const tear = r.chance(rates.tear) ? r.fork() : undefined;
+      if (r.chance(rates.midOp)) {
+        w.armPowerCut(r.below(400_000), tear);
+      } else {
+        this.note(`power cut before op ${i}${tear ? " (tearing)" : ""}`);
+        w.crash(tear);
+        this.recover(false);
+      }
+    }
+    if (this.window === null && rates.io > 0 && r.chance(rates.io)) this.openWindow(i);
+  }
+
+  private openWindow(i: number): void {
+    const r = this.frng;
+    const rates = this.cfg.faults;
+    // Nothing is evicted from the page cache (there is no reclaim yet): start some windows from a
+    // cold cache, so that reads reach the device and can fail.
+    if (r.chance(0.5)) {
+      this.note("remount for a cold cache");
+      this.remount();
+      // The remount's check read everything back into the cache: once more, without reading.
+      const u = this.attempt(() => this.world.umount());
+      const m = u.ok ? this.attempt(() => this.world.mount()) : u;
+      if (!m.ok) {
+        if (!this.legal(m.code, false)) this.fail(`umount or mount failed with ${m.code}`);
+        this.recover(false);
+      }
+    }
+    const f = this.world.faulty;
+    this.window = { end: i + 5 + r.below(150) };
+    this.stats.ioWindows++;
+    if (r.chance(rates.targeted)) {
+      const x = r.below(3);
+      if (x === 2) {
+        f.failFlushes(true);
+        this.note(`fault window: every flush fails until op ${this.window.end}`);
+        return;
+      }
+      const n = this.t.blocks;
+      // Half the time low blocks, where the superblocks, bitmaps and inode tables are.
+      const lo = r.chance(0.5) ? 0 : r.below(n);
+      const span = r.chance(0.5) ? 1 + r.below(4) : 1 + r.below(32);
+      const first = Math.min(n - span, lo + (lo === 0 ? r.below(64) : 0));
+      const blocks = (b: number) => b >= first && b < first + span;
+      if (x === 0) f.failReads(blocks);
+      else f.failWrites(blocks);
+      this.note(`fault window: ${x === 0 ? "reads" : "writes"} of blocks [${first}, ${first + span}) fail until op ${this.window.end}`);
+      return;
+    }
+    const read = r.next() * rates.readRate;
+    const write = r.next() * rates.writeRate;
+    f.randomFaults({ readErrorRate: read, writeErrorRate: write, rng: r.fork() });
+    this.note(`fault window: random read errors ${read.toFixed(4)}, write errors ${write.toFixed(4)} until op ${this.window.end}`);
+  }
+
+  /** A write failed since the last look: what had unsynced changes may be stale on disk for good. */
+  private afterOp(): void {
+    const f = this.world.faulty.faults;
+    // A filesystem that shuts down on an error stops at a failed flush too.
+    const we = f.writeErrors + (this.t.shutsDownOnError ? f.flushErrors : 0);
+    if (we !== this.writeErrorsSeen) {
+      this.writeErrorsSeen = we;
+      this.model.taint(this.t.shutsDownOnError);
+    }
+  }
+
+  /**
+   * After a power cut: boot, fsck with repair, fsck without (clean, no writes), mount, check what
+   * the persistence model promises, learn the recovered tree.
+   */
+  private recover(midOp: boolean): void {
+    const old = this.world;
+    if (!old.powerCut) old.crash();
+    this.afterOp();
+    this.harvest(old);
+    this.stats.crashes++;
+    if (midOp) this.stats.midOpCrashes++;
+    this.pool.fill(null);
+    const w = (this.world = this.boot(false));
+    const repaired = this.repair(w);
+    this.mountNow(w, "mount after recovery");
+    const { view } = this.readView(false);
+    const problems = checkDurable(this.model, view);
+    if (problems.length > 0 && this.cfg.keepLog) this.note(`fsck repaired: ${repaired.problems.map((p) => p.what).join("; ")}`);
+    this.recoveryFsck = repaired.problems.flatMap((p) => p.what.split(";").map((x) => x.trim()));
+    if (problems.length > 0) this.fail(`after crash recovery (${this.t.rules.name}): ${summary(problems)}`, problems[0]!.where);
+    this.recoveryFsck = undefined;
+    this.relearn(view, true);
+    this.stats.recoveries++;
+    this.note(`recovered: fsck repaired ${repaired.problems.length} problems${this.cfg.keepLog ? `: ${repaired.problems.map((p) => p.what).join("; ")}` : ""}`);
+    if (this.cfg.faults.enomem > 0 && this.frng.chance(this.cfg.faults.enomem)) this.tinyReboot();
+  }
+
+  /** fsck with repair, then without: clean, and without writing. Returns the repair's report. */
+  private repair(w: World) {
+    const repaired = this.expectOk("fsck --repair", () => this.t.fsck(w.ctx(), true));
+    this.stats.fsckProblemsRepaired += repaired.problems.filter((p) => p.repaired).length;
+    const writes = this.store.writes;
+    const check = this.expectOk("fsck after repair", () => this.t.fsck(w.ctx(), false));
+    if (this.store.writes !== writes) this.fail("fsck without repair wrote to the image");
+    if (!check.clean && this.cfg.keepLog) this.note(`the repair's report: ${repaired.problems.map((p) => `${p.what}${p.repaired ? "" : " (not repaired)"}`).join("; ")}`);
+    if (!check.clean) {
+      this.recoveryFsck = repaired.problems.flatMap((p) => p.what.split(";").map((x) => x.trim()));
+      this.fsckAfterRepair = check.problems.map((p) => p.what);
+      this.fail(`fsck after repair is not clean: ${check.problems.slice(0, 5).map((p) => p.what).join("; ")}`);
+    }
+    return repaired;
+  }
+
+  private mountNow(w: World, what: string): void {
+    this.expectOk(what, () => w.mount());
+    this.writeErrorsAtMount = w.faulty.faults.writeErrors + w.faulty.faults.flushErrors;
+  }
+
+  /** A clean reboot into a tiny memory, where allocations fail. */
+  private tinyReboot(): void {
+    this.closePool();
+    const r = this.attempt(() => this.world.umount());
+    if (!r.ok) this.fail(`umount before a reboot failed: ${r.code}`);
+    this.model.settleAll();
+    this.harvest(this.world);
+    const w = (this.world = this.boot(true));
+    const m = this.attempt(() => w.mount());
+    this.writeErrorsAtMount = 0;
+    if (!m.ok) {
+      if (m.code !== "ENOMEM") this.fail(`mount on a tiny machine failed with ${m.code}`);
+      this.harvest(w);
+      this.world = this.boot(false);
+      this.mountNow(this.world, "mount");
+    }
+    this.note(`rebooted with ${this.world.memory / MiB} MiB`);
+  }
+
+  /** umount + mount: afterwards the filesystem holds exactly the model's tree (but what a failed write left stale). */
+  private remount(): void {
+    this.closePool();
+    const u = this.attempt(() => this.world.umount());
+    if (!u.ok) {
+      if (!this.legal(u.code, false)) this.fail(`umount failed with ${u.code}`);
+      // The filesystem gave up on the device: power-cycle.
+      this.recover(false);
+      return;
+    }
+    this.stats.remounts++;
+    this.world.faulty.clearFaults();
+    this.window = null;
+    // The umount synced everything that could be written (a data write that failed in it is not reported).
+    this.afterOp();
+    this.t.rules.sync(this.model);
+    let repaired = false;
+    if (this.world.faulty.faults.writeErrors + this.world.faulty.faults.flushErrors !== this.writeErrorsAtMount) {
+      // A write failed while mounted: the image may be inconsistent (Linux does not retry a failed
+      // write), so check it before mounting again, as an administrator would.
+      const writes = this.store.writes;
+      const found = this.expectOk("fsck after write errors", () => this.t.fsck(this.world.ctx(), false));
+      if (this.store.writes !== writes) this.fail("fsck without repair wrote to the image");
+      if (!found.clean && !found.problems.some((p) => /not cleanly unmounted/.test(p.what))) this.stats.cleanButInconsistent++;
+      if (!found.clean) {
+        this.repair(this.world);
+        repaired = true;
+      }
+      this.note(`fsck after write errors: ${found.problems.length} problems`);
+    }
+    let m = this.attempt(() => this.world.mount());
+    if (!m.ok && this.legal(m.code, false)) m = this.attempt(() => this.world.mount());
+    if (!m.ok) {
+      if (!this.legal(m.code, false)) this.fail(`mount failed with ${m.code}`);
+      this.recover(false);
+      return;
+    }
+    this.writeErrorsAtMount = this.world.faulty.faults.writeErrors + this.world.faulty.faults.flushErrors;
+    const { view, complete } = this.readView(this.tiny);
+    // After fsck repaired the image, what the repair may have moved is checked as after a crash.
+    const problems = repaired ? checkDurable(this.model, view) : this.compareTree(view, true);
+    if (problems.length > 0) this.fail(`after umount + mount${repaired ? " and fsck" : ""}: ${summary(problems)}`, problems[0]!.where);
+    if (complete) this.relearn(view, false);
+    else if (this.model.liveNodes().some((n) => n.uncertain)) this.recover(false);
+    else this.model.settleAll();
+  }
+
+  /** The live tree (page cache and all) must be exactly the model's. */
+  private liveCheck(): void {
+    this.stats.liveChecks++;
+    const { view } = this.readView(true);
+    const problems = this.compareTree(view, false);
+    if (problems.length > 0) this.fail(`live tree differs from the model: ${summary(problems)}`, problems[0]!.where);
+  }
+
+  private closePool(): void {
+    for (let s = 0; s < this.pool.length; s++) {
+      const p = this.pool[s];
+      if (!p) continue;
+      this.pool[s] = null;
+      const r = this.attempt(() => this.world.fs.closeSync(p.fd));
+      if (!r.ok) this.fail(`close failed with ${r.code}`);
+      p.node.opens--;
+      this.model.maybeDie(p.node);
+    }
+  }
+
+  // ── one operation ──────────────────────────────────────────────────────────────────────────
+
+  /** Runs `op` on the filesystem and the model; returns the outcome for the log. */
+  private exec(op: Op): string {
+    const fs = this.world.fs;
+    const m = this.model;
+    switch (op.t) {
+      case "create": {
+        const e = m.open(op.path, { creat: true, excl: op.excl, write: true, trunc: op.trunc });
+        const flags = O_CREAT | O_WRONLY | (op.excl ? O_EXCL : 0) | (op.trunc ? O_TRUNC : 0);
+        const got = this.attempt(() => this.withFd(op.path, flags, (fd) => fs.fstatSync(fd).ino));
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        const { dir, name, node } = e.value;
+        if (node === null) {
+          const ino = got.value;
+          if (m.byIno.has(ino)) this.fail(`create gave inode ${ino}, which is still in use by ${m.byIno.get(ino)!.kind} ${m.byIno.get(ino)!.id}`);
+          const n = m.newNode(ino, "file");
+          m.link(dir, name, n);
+        } else {
+          if (node.ino !== got.value) this.fail(`open of an existing file gave inode ${got.value}, the model has ${node.ino}`);
+          if (op.trunc) this.truncateModel(node, 0);
+        }
+        return this.outcome(got);
+      }
+      case "write":
+      case "fwrite": {
+        const data = fillBytes(op.len, op.seed);
+        let e: Expect<MNode>;
+        let got: Outcome<number>;
+        if (op.t === "write") {
+          const o = m.open(op.path, { creat: false, excl: false, write: true, trunc: false });
+          e = o.ok ? { ok: true, value: o.value.node! } : o;
+          got = this.attempt(() => this.withFd(op.path, O_WRONLY, (fd) => fs.writeSync(fd, data, 0, op.len, op.off)));
+        } else {
+          const p = this.pool[op.slot]!;
+          e = { ok: true, value: p.node };
+          got = this.attempt(() => fs.writeSync(p.fd, data, 0, op.len, op.off));
+        }
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        const n = got.value;
+        // A short write (ENOSPC, EIO or ENOMEM after some pages) ends at a page boundary.
+        if (n !== op.len && !(n > 0 && n < op.len && (op.off + n) % PAGE === 0)) this.fail(`write returned ${n} of ${op.len} bytes`);
+        this.writeModel(e.value, op.off, data.subarray(0, n));
+        return `ok ${n}`;
+      }
+      case "punch": {
+        // No fallocate(PUNCH_HOLE) in the VFS: emulated by writing zeros over the range (never past EOF).
+        const o = m.open(op.path, { creat: false, excl: false, write: true, trunc: false });
+        if (!o.ok || o.value.node!.kind !== "file") return "skipped";
+        const node = o.value.node!;
+        const end = Math.min(op.off + op.len, node.content!.size);
+        if (end <= op.off) return "nothing to punch";
+        const zeros = new Uint8Array(end - op.off);
+        const got = this.attempt(() => this.withFd(op.path, O_WRONLY, (fd) => fs.writeSync(fd, zeros, 0, zeros.length, op.off)));
+        if (!this.judge(op, { ok: true, value: undefined }, got) || !got.ok) return this.outcome(got);
+        if (got.value !== zeros.length && (op.off + got.value) % PAGE !== 0) this.fail(`write of zeros returned ${got.value} of ${zeros.length} bytes`);
+        this.writeModel(node, op.off, zeros.subarray(0, got.value));
+        return `ok ${got.value}`;
+      }
+      case "read":
+      case "fread": {
+        let e: Expect<Uint8Array>;
+        let got: Outcome<Uint8Array>;
+        if (op.t === "read") {
+          const o = m.open(op.path, { creat: false, excl: false, write: false, trunc: false });
+          e = !o.ok ? o : o.value.node!.isDir ? { ok: false, code: "EISDIR" } : { ok: true, value: o.value.node!.content!.read(op.off, op.len) };
+          got = this.attempt(() => this.withFd(op.path, O_RDONLY, (fd) => this.readAt(fd, op.off, op.len)));
+        } else {
+          const p = this.pool[op.slot]!;
+          e = { ok: true, value: p.node.content!.read(op.off, op.len) };
+          got = this.attempt(() => this.readAt(p.fd, op.off, op.len));
+        }
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        // A read that meets an I/O error after some pages returns what it read (as Linux's filemap_read does).
+        const short = got.value.length < e.value.length && this.legal("EIO", true);
+        if (short) this.stats.eio++;
+        const at = firstDifference(got.value, short ? e.value.subarray(0, got.value.length) : e.value);
+        const ino = op.t === "read" ? m.lookup(op.path) : null;
+        if (at >= 0) this.fail(`read returned ${got.value.length} bytes, the model ${e.value.length}; first difference at byte ${op.off + at}`, { ino: op.t === "fread" ? this.pool[op.slot]!.node.ino : ino!.ok ? ino!.value.ino : 0, offset: op.off + at });
+        return `ok ${got.value.length}`;
+      }
+      case "truncate":
+      case "ftruncate": {
+        let e: Expect<MNode>;
+        let got: Outcome<void>;
+        if (op.t === "truncate") {
+          const o = m.open(op.path, { creat: false, excl: false, write: true, trunc: false });
+          e = o.ok ? { ok: true, value: o.value.node! } : o;
+          got = this.attempt(() => fs.truncateSync(op.path, op.size));
+        } else {
+          const p = this.pool[op.slot]!;
+          e = { ok: true, value: p.node };
+          got = this.attempt(() => fs.ftruncateSync(p.fd, op.size));
+        }
+        if (e.ok && !got.ok && (got.code === "EIO" || got.code === "ENOMEM")) {
+          const set = this.failedTruncates.get(e.value.ino) ?? new Set<number>();
+          this.failedTruncates.set(e.value.ino, set.add(op.size));
+        }
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        this.truncateModel(e.value, op.size);
+        return "ok";
+      }
+      case "rename": {
+        const e = m.rename(op.from, op.to);
+        const got = this.attempt(() => fs.renameSync(op.from, op.to));
+        if (this.judge(op, e, got) && e.ok && got.ok) m.applyRename(e.value);
+        return this.outcome(got);
+      }
+      case "link": {
+        const e = m.linkPath(op.from, op.to);
+        const got = this.attempt(() => fs.linkSync(op.from, op.to));
+        if (this.judge(op, e, got) && e.ok && got.ok) {
+          m.link(e.value.dir, e.value.name, e.value.node);
+          e.value.node.nlink++;
+        }
+        return this.outcome(got);
+      }
+      case "unlink":
+      case "rmdir": {
+        const e = op.t === "unlink" ? m.unlink(op.path) : m.rmdir(op.path);
+        const got = this.attempt(() => (op.t === "unlink" ? fs.unlinkSync(op.path) : fs.rmdirSync(op.path)));
+        if (this.judge(op, e, got) && e.ok && got.ok) m.unlinkName(e.value.dir, e.value.name);
+        return this.outcome(got);
+      }
+      case "mkdir":
+      case "symlink": {
+        const e = op.t === "mkdir" ? m.mkdir(op.path) : m.symlink(op.path);
+        const got = this.attempt(() => (op.t === "mkdir" ? fs.mkdirSync(op.path, 0o755) : fs.symlinkSync(op.target, op.path)));
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        const ino = this.expectOk("lstat of a new name", () => fs.lstatSync(op.path).ino);
+        if (m.byIno.has(ino)) this.fail(`${op.t} gave inode ${ino}, which is still in use`);
+        const n = m.newNode(ino, op.t === "mkdir" ? "dir" : "symlink");
+        if (op.t === "symlink") n.target = op.target;
+        m.link(e.value.dir, e.value.name, n);
+        return "ok";
+      }
+      case "fsync":
+      case "ffsync": {
+        let node: MNode;
+        let got: Outcome<void>;
+        const datasync = op.t === "fsync" && op.datasync;
+        if (op.t === "fsync") {
+          const o = m.open(op.path, { creat: false, excl: false, write: false, trunc: false });
+          if (!o.ok || o.value.node!.kind !== "file") return "skipped";
+          node = o.value.node!;
+          got = this.attempt(() => this.withFd(op.path, O_RDONLY, (fd) => (datasync ? fs.fdatasyncSync(fd) : fs.fsyncSync(fd))));
+        } else {
+          const p = this.pool[op.slot]!;
+          node = p.node;
+          got = this.attempt(() => fs.fsyncSync(p.fd));
+        }
+        this.stats.fsyncs++;
+        if (this.judge(op, { ok: true, value: undefined }, got) && got.ok) this.t.rules.fsyncFile(m, node, datasync);
+        return this.outcome(got);
+      }
+      case "fsyncdir": {
+        const o = m.lookup(op.path);
+        if (!o.ok || !o.value.isDir) return "skipped";
+        // The VFS's fsync of a directory syncs its filesystem.
+        const got = this.attempt(() => this.withFd(op.path, O_RDONLY | O_DIRECTORY, (fd) => fs.fsyncSync(fd)));
+        this.stats.fsyncs++;
+        if (this.judge(op, { ok: true, value: undefined }, got) && got.ok) this.t.rules.sync(m);
+        return this.outcome(got);
+      }
+      case "fsyncdir-fs": {
+        const o = m.lookup(op.path);
+        if (!o.ok || !o.value.isDir) return "skipped";
+        const dir = o.value;
+        // The filesystem's own fsync of a directory, through its file operations (the VFS has no such call).
+        const got = this.attempt(() => {
+          const sb = this.world.vfs.superBlockOf(op.path);
+          const f = sb.open(dir.ino, O_RDONLY);
+          try {
+            sb.fsync(f, false);
+          } finally {
+            sb.release(f);
+          }
+        });
+        this.stats.fsyncs++;
+        if (this.judge(op, { ok: true, value: undefined }, got) && got.ok) this.t.rules.fsyncDir(m, dir);
+        return this.outcome(got);
+      }
+      case "sync": {
+        const got = this.attempt(() => this.world.vfs.sync());
+        this.stats.syncs++;
+        if (this.judge(op, { ok: true, value: undefined }, got) && got.ok) this.t.rules.sync(m);
+        return this.outcome(got);
+      }
+      case "stat": {
+        const e = m.lookup(op.path);
+        const got = this.attempt(() => fs.lstatSync(op.path));
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        const n = e.value;
+        const st = got.value;
+        const kind = kindOf(st.mode);
+        if (kind !== n.kind || st.ino !== n.ino) this.fail(`lstat: ${kind} inode ${st.ino}; the model has ${n.kind} inode ${n.ino}`);
+        if (n.kind === "file" && st.size !== n.content!.size) this.fail(`lstat: size ${st.size}; the model has ${n.content!.size}`, { ino: n.ino, size: st.size });
+        if (n.kind !== "dir" || this.t.dirNlink) {
+          if (st.nlink !== n.nlink) this.fail(`lstat: nlink ${st.nlink}; the model has ${n.nlink}`);
+        }
+        return `ok ${kind} ${st.size}`;
+      }
+      case "readdir": {
+        const e = m.readdir(op.path);
+        const got = this.attempt(() => fs.readdirSync(op.path) as string[]);
+        if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        if (got.value.join("/") !== e.value.join("/")) this.fail(`readdir: [${got.value.join(", ")}]; the model has [${e.value.join(", ")}]`);
+        return `ok ${got.value.length}`;
+      }
+      case "readlink": {
+        const e = m.readlink(op.path);
+        const got = this.attempt(() => fs.readlinkSync(op.path) as string);
+        if (this.judge(op, e, got) && e.ok && got.ok && got.value !== e.value) this.fail(`readlink: ${JSON.stringify(got.value)}; the model has ${JSON.stringify(e.value)}`);
+        return this.outcome(got);
+      }
+      case "open": {
+        const o = m.open(op.path, { creat: false, excl: false, write: true, trunc: false });
+        const got = this.attempt(() => fs.openSync(op.path, O_RDWR));
+        if (!this.judge(op, o, got) || !o.ok || !got.ok) return this.outcome(got);
+        const node = o.value.node!;
+        node.opens++;
+        this.pool[op.slot] = { fd: got.value, node };
+        return `ok fd ${got.value}`;
+      }
+      case "close": {
+        const p = this.pool[op.slot]!;
+        this.pool[op.slot] = null;
+        const got = this.attempt(() => fs.closeSync(p.fd));
+        if (!got.ok) this.fail(`close failed with ${got.code}`);
+        p.node.opens--;
+        m.maybeDie(p.node);
+        return "ok";
+      }
+      case "idle": {
+        const got = this.attempt(() => this.world.machine.scheduler.runFor(op.ns));
+        if (!got.ok) this.fail(`background work failed with ${got.code}`);
+        return "ok";
+      }
+      case "remount":
+        this.remount();
+        return "ok";
+    }
+  }
+
+  private writeModel(node: MNode, off: number, data: Uint8Array): void {
+    if (data.length === 0) return;
+    if (this.model.sticky) node.uncertain = true;
+    const before = node.content!.size;
+    node.content!.write(off, data);
+    node.touch(off, off + data.length, before);
+  }
+
+  private truncateModel(node: MNode, size: number): void {
+    if (this.model.sticky) node.uncertain = true;
+    const before = node.content!.size;
+    if (before === size) return;
+    node.content!.truncate(size);
+    node.touch(Math.min(before, size), Infinity, before);
+  }
+
+  private withFd<T>(path: string, flags: number, fn: (fd: number) => T): T {
+    const fs = this.world.fs;
+    const fd = fs.openSync(path, flags, 0o644);
+    try {
+      return fn(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readAt(fd: number, off: number, len: number): Uint8Array {
+    const buf = new Uint8Array(len);
+    const n = this.world.fs.readSync(fd, buf, 0, len, off);
+    return buf.subarray(0, n);
+  }
+
+  // ── outcomes ───────────────────────────────────────────────────────────────────────────────
+
+  /** Runs a filesystem call: its value or its error code. A power cut unwinds; anything that is not an fs error is a violation. */
+  private attempt<T>(fn: () => T): Outcome<T> {
+    try {
+      return { ok: true, value: fn() };
+    } catch (e) {
+      if (e instanceof PowerCut || this.world.powerCut) throw new Crashed();
+      if (isFolioError(e)) return { ok: false, code: e.code };
+      return this.fail(`threw ${describe(e)}`);
+    }
+  }
+
+  /** Runs a call that must succeed; returns its value. */
+  private expectOk<T>(what: string, fn: () => T): T {
+    const r = this.attempt(fn);
+    if (!r.ok) return this.fail(`${what} failed with ${r.code}`);
+    return r.value;
+  }
+
+  /** Is `code` a legal fault outcome now? */
+  private legal(code: string, readOnly: boolean): boolean {
+    if (code === "EIO") return this.world.injected > 0;
+    if (code === "ENOMEM") return this.tiny;
+    if (code === "ENOSPC") return !readOnly;
+    return false;
+  }
+
+  /**
+   * Compares the filesystem's outcome with the model's prediction. True when they agree and the
+   * model should apply the operation (both succeeded); false when nothing is to be applied (both
+   * failed alike, or the filesystem failed with a legal fault outcome).
+   */
+  private judge(op: Op, e: Expect<unknown>, got: Outcome<unknown>): boolean {
+    if (got.ok && e.ok) return true;
+    if (!got.ok) {
+      if (!e.ok && e.code === got.code) {
+        this.stats.expectedErrors++;
+        return false;
+      }
+      if (this.legal(got.code, READ_ONLY.has(op.t))) {
+        if (got.code === "EIO") this.stats.eio++;
+        else if (got.code === "ENOMEM") this.stats.enomem++;
+        else this.stats.enospc++;
+        this.faulted = got.code;
+        return false;
+      }
+    }
+    if (!got.ok) this.unexpected = { code: got.code, tiny: this.tiny, injected: this.world.injected };
+    return this.fail(`expected ${e.ok ? "success" : e.code}, got ${got.ok ? "success" : got.code}`);
+  }
+
+  /**
+   * After an operation failed with EIO, ENOMEM or ENOSPC, the names and files it touched must be
+   * as they were (the model did not change): same inode, type, size and link count.
+   */
+  private probe(op: Op, code: string): void {
+    const fs = this.world.fs;
+    const m = this.model;
+    const paths = "path" in op ? [op.path] : "from" in op ? [op.from, op.to] : [];
+    const check = (what: string, node: MNode | null, st: { ino: number; mode: number; size: number; nlink: number } | null) => {
+      let diff: string | null = null;
+      if ((node === null) !== (st === null)) diff = node === null ? `now exists (inode ${st!.ino})` : "is gone";
+      else if (node && st) {
+        if (st.ino !== node.ino || kindOf(st.mode) !== node.kind) diff = `is now ${kindOf(st.mode)} inode ${st.ino}, was ${node.kind} inode ${node.ino}`;
+        else if (node.kind === "file" && st.size !== node.content!.size) diff = `has size ${st.size}, was ${node.content!.size}`;
+        else if ((node.kind !== "dir" || this.t.dirNlink) && st.nlink !== node.nlink) diff = `has nlink ${st.nlink}, was ${node.nlink}`;
+      }
+      if (diff === null) return;
+      this.halfDone = {
+        op: op.t, code, lastName: evicts,
+        ino: node?.ino ?? st!.ino, size: st?.size, asked: "size" in op ? op.size : op.t === "create" && op.trunc ? 0 : undefined,
+      };
+      this.fail(`${formatOp(op)} failed with ${code}, but ${what} ${diff} (an error must leave nothing changed)`, { ino: node?.ino ?? st!.ino, size: st?.size });
+    };
+    // Did the operation, had it succeeded, drop an inode's last name (so the VFS evicts it in the call)?
+    const last = (n: MNode) => n.isDir || (n.nlink === 1 && n.opens === 0);
+    let evicts = false;
+    if (op.t === "unlink" || op.t === "rmdir") {
+      const e = m.lookup(op.path);
+      evicts = e.ok && last(e.value);
+    } else if (op.t === "rename") {
+      const a = m.lookup(op.from);
+      const b = m.lookup(op.to);
+      evicts = a.ok && b.ok && a.value !== b.value && last(b.value);
+    }
+    for (const p of paths) {
+      const e = m.lookup(p);
+      if (!e.ok && e.code !== "ENOENT") continue;
+      const r = this.attempt(() => fs.lstatSync(p));
+      if (!r.ok && r.code !== "ENOENT") continue; // cannot look (a fault again)
+      check(p, e.ok ? e.value : null, r.ok ? r.value : null);
+    }
+    if ("slot" in op && op.t !== "open" && op.t !== "close") {
+      const slot = this.pool[op.slot];
+      if (slot) {
+        const r = this.attempt(() => fs.fstatSync(slot.fd));
+        if (r.ok) check(`descriptor [${op.slot}]`, slot.node, r.value);
+      }
+    }
+  }
+
+  private outcome(got: Outcome<unknown>): string {
+    return got.ok ? "ok" : got.code;
+  }
+
+  private fail(message: string, where?: Where): never {
+    if (this.violation === null) {
+      const ops = Math.min(this.cfg.ops, this.opIndex + 1);
+      const known = classify({ fs: this.cfg.fs, where, fsckProblems: this.recoveryFsck, staleTails: this.staleTails, failedTruncates: this.failedTruncates, fsckAfterRepair: this.fsckAfterRepair, halfDone: this.halfDone, unexpected: this.unexpected });
+      this.violation = {
+        fs: this.cfg.fs, seed: this.cfg.seed, op: this.opIndex, opText: this.opText, message,
+        replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults), known: known?.id ?? null,
+      };
+      this.note(`VIOLATION${known ? ` (known bug ${known.id})` : ""}: ${message}`);
+    }
+    throw STOP;
+  }
+
+  /** Runs a step; a violation (already recorded) ends it. An exception of the harness itself is reported as one. */
+  private guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      if (e === STOP) return;
+      try {
+        // A power cut while checking (a timer armed earlier): recover, the checks come again later.
+        if (e instanceof Crashed) this.recover(true);
+        else this.fail(`harness error (a bug in @folio/sim, or an exception it did not expect): ${describe(e)}`);
+      } catch (e2) {
+        if (e2 !== STOP) throw e2;
+      }
+    }
+  }
+
+  private note(outcome: string): void {
+    const line = `${this.opIndex} ${this.opText} -> ${outcome}`;
+    this.logHash = hashString(this.logHash, line);
+    if (this.cfg.keepLog) this.log.push(line);
+  }
+
+  // ── reading the tree back ──────────────────────────────────────────────────────────────────
+
+  /**
+   * Reads the whole tree through the VFS. With `tolerant`, a file or directory that cannot be read
+   * with a legal fault outcome (ENOMEM on a tiny machine, EIO once an error was injected) is left
+   * unknown, and `complete` is false.
+   */
+  private readView(tolerant: boolean): { view: View; complete: boolean } {
+    const fs = this.world.fs;
+    const byIno = new Map<number, { node: ViewNode; path: string }>();
+    let complete = true;
+    const read = <T>(what: string, fn: () => T): T | undefined => {
+      const r = this.attempt(fn);
+      if (r.ok) return r.value;
+      if (tolerant && this.legal(r.code, true)) {
+        complete = false;
+        return undefined;
+      }
+      this.unexpected = { code: r.code, tiny: this.tiny, injected: this.world.injected };
+      return this.fail(`reading the tree back: ${what} failed with ${r.code}`);
+    };
+    const nodeAt = (path: string): ViewNode | undefined => {
+      const st = read(`lstat ${path}`, () => fs.lstatSync(path));
+      if (!st) return undefined;
+      const seen = byIno.get(st.ino);
+      if (seen) {
+        if (seen.node.kind === "dir") this.fail(`directory inode ${st.ino} has two names: ${seen.path} and ${path}`);
+        return seen.node;
+      }
+      const node: ViewNode = { ino: st.ino, kind: kindOf(st.mode), nlink: st.nlink, size: st.size };
+      byIno.set(st.ino, { node, path });
+      if (node.kind === "file") node.bytes = read(`read ${path}`, () => fs.readFileSync(path)) as Uint8Array | undefined;
+      else if (node.kind === "symlink") node.target = read(`readlink ${path}`, () => fs.readlinkSync(path) as string);
+      else {
+        node.entries = new Map();
+        const names = read(`readdir ${path}`, () => fs.readdirSync(path) as string[]);
+        if (names === undefined) node.partial = true;
+        for (const name of names ?? []) {
+          const child = nodeAt(path === "/" ? `/${name}` : `${path}/${name}`);
+          if (child) node.entries.set(name, child);
+          else node.partial = true;
+        }
+      }
+      return node;
+    };
+    const root = nodeAt("/")!;
+    return { view: { root, byIno }, complete };
+  }
+
+  /**
+   * Differences between the tree read back and the model. `onDisk`: the tree came from the disk
+   * (after a remount), so what a failed write may have left stale (`uncertain`) is not compared.
+   */
+  private compareTree(view: View, onDisk: boolean): Problem[] {
+    const out: Problem[] = [];
+    const skip = (n: MNode) => onDisk && n.uncertain;
+    const walk = (m: MNode, v: ViewNode, path: string) => {
+      const mine = sortNames([...m.entries!.keys()]);
+      const theirs = sortNames([...v.entries!.keys()]);
+      if (!skip(m) && !v.partial && mine.join("/") !== theirs.join("/") && out.length < 8) out.push({ msg: `${path}: entries [${theirs.join(", ")}]; the model has [${mine.join(", ")}]` });
+      for (const name of mine) {
+        const mc = m.entries!.get(name)!;
+        const vc = v.entries!.get(name);
+        if (!vc || skip(mc)) continue;
+        const p = path === "/" ? `/${name}` : `${path}/${name}`;
+        if (vc.ino !== mc.ino || vc.kind !== mc.kind) {
+          out.push({ msg: `${p}: ${vc.kind} inode ${vc.ino}; the model has ${mc.kind} inode ${mc.ino}` });
+          continue;
+        }
+        if ((mc.kind !== "dir" || this.t.dirNlink) && vc.nlink !== mc.nlink) out.push({ msg: `${p}: nlink ${vc.nlink}; the model has ${mc.nlink}` });
+        if (mc.kind === "file" && vc.bytes !== undefined) {
+          const want = mc.content!.bytes();
+          const at = firstDifference(vc.bytes, want);
+          if (at >= 0) {
+            const where = vc.bytes.length !== want.length ? { ino: mc.ino, size: vc.bytes.length } : { ino: mc.ino, offset: at };
+            out.push({ msg: `${p}: ${vc.bytes.length} bytes, the model ${want.length}; first difference at byte ${at}`, where });
+          }
+        } else if (mc.kind === "symlink" && vc.target !== undefined && vc.target !== mc.target) {
+          out.push({ msg: `${p}: symlink to ${JSON.stringify(vc.target)}; the model has ${JSON.stringify(mc.target)}` });
+        } else if (mc.kind === "dir") {
+          walk(mc, vc, p);
+        }
+      }
+    };
+    if (view.root.ino !== this.model.root.ino) out.push({ msg: `root is inode ${view.root.ino}; the model has ${this.model.root.ino}` });
+    walk(this.model.root, view.root, "/");
+    return out;
+  }
+
+  /**
+   * Replaces the model with the tree read back; everything in it is durable. After a crash
+   * (`afterCrash`) link counts must match the names found (fsck fixed them).
+   */
+  private relearn(view: View, afterCrash: boolean): void {
+    if (this.t.staleTails) this.staleTails = this.t.staleTails(this.store.bytes);
+    this.failedTruncates.clear();
+    const m = this.model;
+    m.reset(view.root.ino);
+    const made = new Map<number, MNode>([[view.root.ino, m.root]]);
+    const names = new Map<number, number>();
+    const walk = (dir: MNode, v: ViewNode) => {
+      let subdirs = 0;
+      for (const [name, vc] of v.entries!) {
+        names.set(vc.ino, (names.get(vc.ino) ?? 0) + 1);
+        let n = made.get(vc.ino);
+        if (!n) {
+          n = m.newNode(vc.ino, vc.kind);
+          made.set(vc.ino, n);
+          if (vc.kind === "file") n.content = Content.of(vc.bytes!);
+          if (vc.kind === "symlink") n.target = vc.target!;
+        }
+        dir.entries!.set(name, n);
+        if (n.isDir) {
+          subdirs++;
+          n.parent = dir;
+          walk(n, vc);
+        } else {
+          n.nlink = vc.nlink;
+        }
+      }
+      dir.nlink = 2 + subdirs;
+      if (this.t.dirNlink && v.nlink !== dir.nlink) this.fail(`directory inode ${v.ino} has nlink ${v.nlink} with ${subdirs} subdirectories`);
+    };
+    walk(m.root, view.root);
+    for (const [ino, count] of names) {
+      const n = made.get(ino)!;
+      if (afterCrash && !n.isDir && n.nlink !== count) this.fail(`inode ${ino} has nlink ${n.nlink} but ${count} names after fsck`);
+    }
+    m.changed();
+    m.settleAll();
+  }
+
+  private viewHash(view: View): number {
+    let h = 2166136261;
+    const walk = (v: ViewNode, path: string) => {
+      h = hashString(h, path);
+      h = hashNumber(h, v.ino);
+      h = hashNumber(h, v.nlink);
+      h = hashString(h, v.kind);
+      if (v.bytes) h = hashBytes(v.bytes, hashNumber(h, v.bytes.length));
+      if (v.target) h = hashString(h, v.target);
+      if (v.entries) for (const name of sortNames([...v.entries.keys()])) walk(v.entries.get(name)!, `${path}/${name}`);
+    };
+    walk(view.root, "");
+    return h;
+  }
+}
+
+function summary(problems: Problem[]): string {
+  return `${problems.slice(0, 4).map((p) => p.msg).join("; ")}${problems.length > 4 ? ` (+${problems.length - 4} more)` : ""}`;
+}
+
+function kindOf(mode: number): Kind {
+  const t = mode & S_IFMT;
+  return t === S_IFDIR ? "dir" : t === S_IFLNK ? "symlink" : "file";
+}
+
+function describe(e: unknown): string {
+  if (e instanceof Error) return `${e.name}${(e as { code?: string }).code ? ` [${(e as { code?: string }).code}]` : ""}: ${e.message.split("\n")[0]}`;
+  return String(e);
+}
+
+/** The rates of a named profile. */
+export function profile(name: string): FaultRates {
+  const p = FAULT_PROFILES[name];
+  if (!p) throw new Error(`unknown fault profile ${name}`);
+  return { ...p };
+}

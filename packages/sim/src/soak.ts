@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+/**
+ * The soak: runs the harness seed after seed for as long as asked, and prints what it did.
+ *
+ *   pnpm soak --minutes 10 [--fs simple] [--seed 1] [--ops 3000] [--faults default] [--allow-known]
+ *
+ * Each run is (filesystem, seed, ops, fault rates); seeds count up from --seed; without --fs the
+ * runs alternate between every known filesystem. Prints a line every 30 s, then the totals:
+ * operations, faults injected, crashes, fsyncs, remounts, recoveries, distinct seeds and
+ * violations (each new one with its replay command; known bugs, see src/known.ts, summarised).
+ * Exits 1 on any violation (with --allow-known, only on violations that are not known bugs).
+ */
+import { parseArgs } from "./cli.js";
+import { formatFaults, parseFaults } from "./faults.js";
+import { KNOWN_BUGS } from "./known.js";
+import { addStats, formatViolation } from "./report.js";
+import { emptyStats, run, type Violation } from "./runner.js";
+import { TARGETS, target } from "./targets.js";
+
+const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", "allow-known": "flag" });
+const minutes = Number(args["minutes"] ?? 1);
+const fsList = args["fs"] ? [target(String(args["fs"])).name] : TARGETS.map((t) => t.name);
+const firstSeed = Number(args["seed"] ?? 1);
+const ops = Number(args["ops"] ?? 3000);
+const faults = parseFaults(String(args["faults"] ?? "default"));
+const allowKnown = Boolean(args["allow-known"]);
+
+const start = performance.now();
+const deadline = start + minutes * 60_000;
+const totals = new Map(fsList.map((f) => [f, emptyStats()]));
+const seeds = new Map(fsList.map((f) => [f, 0]));
+const fresh: Violation[] = [];
+const known = new Map<string, Violation[]>();
+let runs = 0;
+let lastReport = start;
+
+console.log(`soak: ${minutes} min on ${fsList.join(", ")}, ${ops} operations per run, seeds from ${firstSeed}, faults ${formatFaults(faults)}`);
+for (let seed = firstSeed; performance.now() < deadline; seed++) {
+  for (const fs of fsList) {
+    const r = run({ fs, seed, ops, faults });
+    runs++;
+    addStats(totals.get(fs)!, r.stats);
+    seeds.set(fs, seeds.get(fs)! + 1);
+    if (r.violation) {
+      if (r.violation.known) {
+        const list = known.get(r.violation.known) ?? [];
+        list.push(r.violation);
+        known.set(r.violation.known, list);
+      } else {
+        fresh.push(r.violation);
+        console.log(formatViolation(r.violation));
+      }
+    }
+    if (performance.now() - lastReport >= 30_000) {
+      lastReport = performance.now();
+      const all = [...totals.values()].reduce((a, s) => a + s.ops, 0);
+      console.log(`  ${((lastReport - start) / 60_000).toFixed(1)} min: ${runs} runs, ${all} operations, ${fresh.length} new violations, ${[...known.values()].reduce((a, l) => a + l.length, 0)} known-bug hits`);
+    }
+    if (performance.now() >= deadline) break;
+  }
+}
+
+const elapsed = (performance.now() - start) / 1000;
+console.log(`\nsoak finished after ${elapsed.toFixed(0)} s, ${runs} runs`);
+for (const fs of fsList) {
+  const s = totals.get(fs)!;
+  console.log(`\nfs-${fs}: seeds ${firstSeed}..${firstSeed + seeds.get(fs)! - 1} (${seeds.get(fs)} distinct seeds)`);
+  console.log(`  operations          ${s.ops}  (${(s.ops / elapsed).toFixed(0)}/s overall)`);
+  console.log(`  fsyncs              ${s.fsyncs}  (+ ${s.syncs} syncs)`);
+  console.log(`  remounts            ${s.remounts}`);
+  console.log(`  crashes             ${s.crashes}  (${s.midOpCrashes} in the middle of an operation; ${s.tornBlocks} blocks torn, ${s.revertedBlocks} reverted)`);
+  console.log(`  recoveries          ${s.recoveries}  (fsck repaired ${s.fsckProblemsRepaired} problems)`);
+  console.log(`  faults injected     ${s.readErrors + s.writeErrors + s.flushErrors} I/O errors (${s.readErrors} read, ${s.writeErrors} write, ${s.flushErrors} flush) in ${s.ioWindows} windows; ${s.tinyBoots} tiny-memory boots`);
+  console.log(`  fault outcomes      ${s.eio} EIO, ${s.enomem} ENOMEM, ${s.enospc} ENOSPC; ${s.expectedErrors} errors as the model predicted`);
+  if (s.cleanButInconsistent > 0) console.log(`  note                ${s.cleanButInconsistent} unmounts after write errors left an image marked clean that fsck found inconsistent`);
+}
+const knownHits = [...known.values()].reduce((a, l) => a + l.length, 0);
+console.log(`\nviolations: ${fresh.length + knownHits} (${fresh.length} new, ${knownHits} of known bugs)`);
+for (const v of fresh) console.log(`  NEW ${formatViolation(v).replace(/\n/g, "\n  ")}`);
+for (const [id, list] of known) {
+  const bug = KNOWN_BUGS.find((b) => b.id === id)!;
+  console.log(`  known ${id}: ${list.length} runs (e.g. ${list[0]!.replay})\n    ${bug.title}`);
+}
+process.exitCode = fresh.length > 0 || (knownHits > 0 && !allowKnown) ? 1 : 0;

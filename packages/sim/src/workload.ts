@@ -1,0 +1,312 @@
+/**
+ * The workload: fsx extended to metadata. Each operation is drawn from the run's Rng against the
+ * model's current tree — mostly valid operations on existing names, some on names that collide or
+ * do not exist, so every error path the model predicts is exercised too.
+ */
+import type { Rng } from "@folio/core";
+import { PAGE } from "./content.js";
+import type { MNode, Model } from "./model.js";
+
+export type Op =
+  | { t: "create"; path: string; excl: boolean; trunc: boolean }
+  | { t: "write"; path: string; off: number; len: number; seed: number }
+  | { t: "read"; path: string; off: number; len: number }
+  | { t: "truncate"; path: string; size: number }
+  | { t: "punch"; path: string; off: number; len: number }
+  | { t: "rename"; from: string; to: string }
+  | { t: "link"; from: string; to: string }
+  | { t: "unlink"; path: string }
+  | { t: "mkdir"; path: string }
+  | { t: "rmdir"; path: string }
+  | { t: "fsync"; path: string; datasync: boolean }
+  | { t: "fsyncdir"; path: string }
+  | { t: "fsyncdir-fs"; path: string }
+  | { t: "sync" }
+  | { t: "stat"; path: string }
+  | { t: "readdir"; path: string }
+  | { t: "symlink"; path: string; target: string }
+  | { t: "readlink"; path: string }
+  | { t: "open"; path: string; slot: number }
+  | { t: "close"; slot: number }
+  | { t: "fwrite"; slot: number; off: number; len: number; seed: number }
+  | { t: "fread"; slot: number; off: number; len: number }
+  | { t: "ftruncate"; slot: number; size: number }
+  | { t: "ffsync"; slot: number }
+  | { t: "idle"; ns: number }
+  | { t: "remount" };
+
+export type OpType = Op["t"];
+
+/** Relative weights of the operations. */
+export const DEFAULT_WEIGHTS: Readonly<Record<OpType, number>> = Object.freeze({
+  create: 6, write: 20, read: 10, truncate: 4, punch: 2, rename: 5, link: 2, unlink: 4, mkdir: 2, rmdir: 2,
+  fsync: 6, fsyncdir: 0.6, "fsyncdir-fs": 2.5, sync: 0.8, stat: 5, readdir: 2, symlink: 0.7, readlink: 0.5,
+  open: 2, close: 1.5, fwrite: 4, fread: 2, ftruncate: 0.8, ffsync: 1.2, idle: 0.8, remount: 0.15,
+});
+
+/** Descriptors the workload keeps open across operations. */
+export const POOL_SLOTS = 4;
+/** Names the workload uses: few, so names collide (rename over, EEXIST, ENOTEMPTY…). */
+const NAMES = ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"];
+const DIR_NAMES = ["d0", "d1", "d2", "d3"];
+const MAX_DEPTH = 3;
+/** Files grow to about this before the workload prefers shrinking them. */
+const SOFT_MAX_SIZE = 192 * 1024;
+/** A far write lands in fs-simple's double-indirect range (file block ≥ 1036). */
+const FAR_OFFSET = 1040 * PAGE;
+/** Symlink targets: relative names the workload never creates, so a symlink never resolves. */
+const DANGLING = "~missing-";
+
+export class Workload {
+  private readonly ops: OpType[];
+  private readonly cumulative: number[];
+  private readonly total: number;
+
+  constructor(
+    private readonly rng: Rng,
+    weights: Partial<Record<OpType, number>> = {},
+  ) {
+    const w = { ...DEFAULT_WEIGHTS, ...weights };
+    this.ops = (Object.keys(w) as OpType[]).filter((k) => w[k] > 0);
+    let sum = 0;
+    this.cumulative = this.ops.map((k) => (sum += w[k]));
+    this.total = sum;
+  }
+
+  /** The next operation against the model's tree and the open descriptors (`pool[slot]`: the node open there, or null). */
+  next(model: Model, pool: readonly (MNode | null)[]): Op {
+    for (;;) {
+      const op = this.draw(model, pool);
+      if (op) return op;
+    }
+  }
+
+  private pick(): OpType {
+    const x = this.rng.next() * this.total;
+    for (let i = 0; i < this.cumulative.length; i++) if (x < this.cumulative[i]!) return this.ops[i]!;
+    return this.ops[this.ops.length - 1]!;
+  }
+
+  private draw(model: Model, pool: readonly (MNode | null)[]): Op | null {
+    const r = this.rng;
+    const t = this.pick();
+    switch (t) {
+      case "create": {
+        const path = this.newPath(model);
+        const existing = model.lookup(path);
+        // O_CREAT without O_EXCL would follow a symlink and create its target: always O_EXCL on one.
+        const excl = (existing.ok && existing.value.kind === "symlink") || r.chance(0.3);
+        return { t, path, excl, trunc: r.chance(0.3) };
+      }
+      case "write": {
+        const f = this.file(model);
+        if (!f) return null;
+        return { t, path: f.path, ...this.range(f.node.content!.size, true), seed: r.nextU32() };
+      }
+      case "read": {
+        const f = this.r(0.9) ? this.file(model) : this.any(model);
+        if (!f) return null;
+        const size = f.node.content?.size ?? 0;
+        return { t, path: f.path, off: this.r(0.8) ? r.below(size + 1) : r.below(size + 3 * PAGE), len: 1 + r.below(this.r(0.8) ? 2 * PAGE : 40 * PAGE) };
+      }
+      case "truncate": {
+        const f = this.r(0.95) ? this.file(model) : this.any(model);
+        if (!f) return null;
+        return { t, path: f.path, size: this.newSize(f.node.content?.size ?? 0) };
+      }
+      case "punch": {
+        const f = this.file(model);
+        if (!f || f.node.content!.size === 0) return null;
+        const size = f.node.content!.size;
+        const off = r.below(size);
+        return { t, path: f.path, off, len: 1 + r.below(Math.min(size - off + PAGE, 6 * PAGE)) };
+      }
+      case "rename": {
+        const a = this.r(0.9) ? this.anyButRoot(model) : { path: this.newPath(model) };
+        if (!a) return null;
+        // Mostly over existing names (replace, EISDIR, ENOTEMPTY) or into fresh ones.
+        const b = this.r(0.4) ? this.anyButRoot(model) : { path: this.newPath(model) };
+        if (!b) return null;
+        return { t, from: a.path, to: b.path };
+      }
+      case "link": {
+        const a = this.r(0.9) ? this.file(model) : this.anyButRoot(model);
+        if (!a) return null;
+        return { t, from: a.path, to: this.newPath(model) };
+      }
+      case "unlink": {
+        const a = this.r(0.9) ? this.nonDir(model) : this.r(0.5) ? this.anyButRoot(model) : { path: this.newPath(model) };
+        if (!a) return null;
+        return { t, path: a.path };
+      }
+      case "mkdir":
+        return { t, path: this.newPath(model, true) };
+      case "rmdir": {
+        const d = this.r(0.85) ? this.dir(model, false) : this.anyButRoot(model);
+        if (!d) return null;
+        return { t, path: d.path };
+      }
+      case "fsync": {
+        const f = this.file(model);
+        if (!f) return null;
+        return { t, path: f.path, datasync: r.chance(0.2) };
+      }
+      case "fsyncdir":
+      case "fsyncdir-fs": {
+        const d = this.dir(model, true);
+        return d ? { t, path: d.path } : null;
+      }
+      case "sync":
+        return { t };
+      case "stat": {
+        const a = this.r(0.9) ? this.any(model) : { path: this.newPath(model) };
+        return a ? { t, path: a.path } : null;
+      }
+      case "readdir": {
+        const d = this.r(0.9) ? this.dir(model, true) : this.any(model);
+        return d ? { t, path: d.path } : null;
+      }
+      case "symlink":
+        return { t, path: this.newPath(model), target: DANGLING + r.below(100) };
+      case "readlink": {
+        const a = this.any(model);
+        return a ? { t, path: a.path } : null;
+      }
+      case "open": {
+        const slot = pool.indexOf(null);
+        if (slot < 0) return null;
+        const f = this.file(model);
+        return f ? { t, path: f.path, slot } : null;
+      }
+      case "close":
+      case "fwrite":
+      case "fread":
+      case "ftruncate":
+      case "ffsync": {
+        const used = pool.map((n, i) => (n ? i : -1)).filter((i) => i >= 0);
+        if (used.length === 0) return null;
+        const slot = used[r.below(used.length)]!;
+        const node = pool[slot]!;
+        const size = node.content!.size;
+        if (t === "close" || t === "ffsync") return { t, slot };
+        if (t === "fwrite") return { t, slot, ...this.range(size, true), seed: r.nextU32() };
+        if (t === "fread") return { t, slot, off: r.below(size + PAGE), len: 1 + r.below(3 * PAGE) };
+        return { t, slot, size: this.newSize(size) };
+      }
+      case "idle":
+        // Mostly short pauses; sometimes past the flusher's 5 s period and 30 s expiry.
+        return { t, ns: this.r(0.6) ? r.below(2e9) : 5e9 + r.below(40e9) };
+      case "remount":
+        return { t };
+    }
+  }
+
+  private r(p: number): boolean {
+    return this.rng.chance(p);
+  }
+
+  /** An offset and length for a write to a file of `size` bytes. */
+  private range(size: number, grow: boolean): { off: number; len: number } {
+    const r = this.rng;
+    const len = this.r(0.7) ? 1 + r.below(600) : this.r(0.85) ? 1 + r.below(5 * PAGE) : 1 + r.below(24 * PAGE);
+    const x = r.next();
+    let off: number;
+    if (x < 0.08) off = Math.max(0, Math.ceil((size + 1) / PAGE) * PAGE - 1 - r.below(64)); // across a page boundary
+    else if (x < 0.14) off = size; // append
+    else if (x < 0.2 && grow) off = size + r.below(12 * PAGE); // past EOF: a hole before
+    else if (x < 0.2015 && grow) off = FAR_OFFSET + r.below(64 * PAGE); // double-indirect range, sparse
+    else off = r.below(Math.max(1, size));
+    if (size > SOFT_MAX_SIZE && off + len > size) off = r.below(size);
+    return { off, len };
+  }
+
+  /** A new size for a truncate: shrink mostly, sometimes grow, to page edges ±1 often. */
+  private newSize(size: number): number {
+    const r = this.rng;
+    const x = r.next();
+    if (x < 0.15) return 0;
+    if (x < 0.45) return Math.max(0, Math.floor(r.below(size + 1) / PAGE) * PAGE + r.between(-1, 1));
+    if (x < 0.8 || size > SOFT_MAX_SIZE) return r.below(size + 1);
+    return size + r.below(10 * PAGE);
+  }
+
+  private all(model: Model) {
+    return model.paths();
+  }
+
+  private choose<T>(list: T[]): T | null {
+    return list.length === 0 ? null : list[this.rng.below(list.length)]!;
+  }
+
+  private any(model: Model) {
+    return this.choose(this.all(model));
+  }
+
+  private anyButRoot(model: Model) {
+    return this.choose(this.all(model).slice(1));
+  }
+
+  private file(model: Model) {
+    return this.choose(this.all(model).filter((p) => p.node.kind === "file"));
+  }
+
+  private nonDir(model: Model) {
+    return this.choose(this.all(model).filter((p) => !p.node.isDir));
+  }
+
+  private dir(model: Model, rootToo: boolean) {
+    return this.choose(this.all(model).filter((p) => p.node.isDir && (rootToo || p.path !== "/")));
+  }
+
+  /** A path for a new name: an existing directory (rarely a missing one or a file) and a name that may exist. */
+  private newPath(model: Model, dirName = false): string {
+    const r = this.rng;
+    const dirs = this.all(model).filter((p) => p.node.isDir && p.path.split("/").length - 1 < MAX_DEPTH);
+    let base = this.choose(dirs)?.path ?? "/";
+    const x = r.next();
+    if (x < 0.03) base = `${base === "/" ? "" : base}/${DIR_NAMES[r.below(DIR_NAMES.length)]}x`; // a missing directory: ENOENT
+    else if (x < 0.05) base = this.file(model)?.path ?? base; // a file in the middle: ENOTDIR
+    const names = dirName || this.r(0.25) ? DIR_NAMES : NAMES;
+    return `${base === "/" ? "" : base}/${names[r.below(names.length)]}`;
+  }
+}
+
+/** How an operation reads in the op log. */
+export function formatOp(op: Op): string {
+  switch (op.t) {
+    case "create":
+      return `create ${op.path}${op.excl ? " excl" : ""}${op.trunc ? " trunc" : ""}`;
+    case "write":
+      return `write ${op.path} @${op.off}+${op.len} #${op.seed}`;
+    case "read":
+    case "punch":
+      return `${op.t} ${op.path} @${op.off}+${op.len}`;
+    case "truncate":
+      return `truncate ${op.path} ${op.size}`;
+    case "rename":
+    case "link":
+      return `${op.t} ${op.from} ${op.to}`;
+    case "fsync":
+      return `${op.datasync ? "fdatasync" : "fsync"} ${op.path}`;
+    case "symlink":
+      return `symlink ${op.target} ${op.path}`;
+    case "open":
+      return `open ${op.path} [${op.slot}]`;
+    case "close":
+    case "ffsync":
+      return `${op.t} [${op.slot}]`;
+    case "fwrite":
+      return `fwrite [${op.slot}] @${op.off}+${op.len} #${op.seed}`;
+    case "fread":
+      return `fread [${op.slot}] @${op.off}+${op.len}`;
+    case "ftruncate":
+      return `ftruncate [${op.slot}] ${op.size}`;
+    case "idle":
+      return `idle ${(op.ns / 1e9).toFixed(3)}s`;
+    case "sync":
+    case "remount":
+      return op.t;
+    default:
+      return `${op.t} ${op.path}`;
+  }
+}

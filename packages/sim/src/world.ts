@@ -1,0 +1,147 @@
+/**
+ * One boot of the simulated machine: a Machine with its VFS, and the device stack over the run's
+ * image — SimDevice (timed) → FaultyDevice (errors, power cuts, torn writes) → InFlightDevice
+ * (writes stay in flight a while; a flush covers only writes completed before it was issued, as
+ * in Linux) → optionally a test's wrapper (a planted bug) → the mounted filesystem. mkfs and
+ * fsck use the FaultyDevice directly.
+ */
+import "reflect-metadata";
+import { Machine, type Rng, type Scheduler } from "@folio/core";
+import type { DeviceContext } from "@folio/fs-api";
+import { FaultyDevice, SimDevice, type BlockDevice, type BlockRequest, type DeviceStats } from "@folio/pagecache";
+import { Vfs, createNodeFs, type NodeFs } from "@folio/vfs";
+import type { RamStore } from "./ram-store.js";
+import type { FsTarget } from "./targets.js";
+
+/** Thrown out of the engine by a power cut in the middle of an operation: the machine is gone. */
+export class PowerCut extends Error {
+  constructor() {
+    super("power cut");
+    this.name = "PowerCut";
+  }
+}
+
+/** Test hooks: how a planted bug gets into the machine. */
+export interface WorldHooks {
+  /** Wraps the device the filesystem is mounted on (mkfs and fsck do not go through it). */
+  wrapDevice?(device: BlockDevice, world: World): BlockDevice;
+  /** Called after every boot, before the mount. */
+  booted?(world: World): void;
+}
+
+export interface WorldOptions {
+  memory: string | number;
+  seed: number;
+  /** Chooses how long each write stays in flight. */
+  inflight: Rng;
+  hooks?: WorldHooks;
+}
+
+/** Device latency: small, so that virtual time moves with I/O and a timed power cut lands mid-operation. */
+export const LATENCY_NS = 4_000;
+/** Longest extra time a write stays in flight above the device. */
+export const MAX_INFLIGHT_NS = 20_000;
+
+/**
+ * InFlightDevice: holds each write for a short seeded delay before it reaches the device below,
+ * so a flush issued meanwhile does not cover it (REQ_PREFLUSH covers only completed writes). A
+ * filesystem that waits for its writes before flushing, as it must, sees no difference; one that
+ * flushes before its writes complete loses them in a crash.
+ */
+export class InFlightDevice implements BlockDevice {
+  dead = false;
+  constructor(
+    readonly inner: BlockDevice,
+    private readonly scheduler: Scheduler,
+    private readonly rng: Rng,
+  ) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  get blockSize(): number {
+    return this.inner.blockSize;
+  }
+  get nrBlocks(): number {
+    return this.inner.nrBlocks;
+  }
+  get stats(): DeviceStats {
+    return this.inner.stats;
+  }
+  submit(req: BlockRequest): void {
+    if (req.op !== "write") {
+      this.inner.submit(req);
+      return;
+    }
+    this.scheduler.after(1_000 + this.rng.below(MAX_INFLIGHT_NS), `${this.name} write in flight`, () => {
+      if (!this.dead) this.inner.submit(req);
+    });
+  }
+}
+
+export class World {
+  readonly machine: Machine;
+  readonly vfs: Vfs;
+  readonly fs: NodeFs;
+  readonly sim: SimDevice;
+  readonly faulty: FaultyDevice;
+  readonly inflight: InFlightDevice;
+  /** The device the filesystem is mounted on. */
+  readonly top: BlockDevice;
+  /** The power went (crash): nothing may run on this machine any more. */
+  powerCut = false;
+  mounted = false;
+  readonly memory: number;
+
+  constructor(
+    readonly store: RamStore,
+    readonly target: FsTarget,
+    options: WorldOptions,
+  ) {
+    this.machine = Machine.boot({ memory: options.memory, seed: options.seed });
+    this.memory = this.machine.config.memory;
+    this.vfs = new Vfs(this.machine);
+    this.fs = createNodeFs(this.vfs);
+    this.sim = new SimDevice(store, this.machine.scheduler, { model: { latencyNs: LATENCY_NS, bytesPerSecond: 4 * 2 ** 30 } });
+    this.faulty = new FaultyDevice(this.sim);
+    this.inflight = new InFlightDevice(this.faulty, this.machine.scheduler, options.inflight);
+    this.top = options.hooks?.wrapDevice ? options.hooks.wrapDevice(this.inflight, this) : this.inflight;
+    options.hooks?.booted?.(this);
+  }
+
+  /** What mkfs and fsck get: the fault-injecting device, without the in-flight layer or test wrappers. */
+  ctx(): DeviceContext {
+    return { device: this.faulty, scheduler: this.machine.scheduler, machine: this.machine };
+  }
+
+  mount(): void {
+    this.vfs.mount("/", this.target.type, { device: this.top, options: { ...(this.target.mountOptions ?? {}) } });
+    this.mounted = true;
+  }
+
+  umount(): void {
+    this.vfs.umount("/");
+    this.mounted = false;
+  }
+
+  /** Errors injected since boot (reads, writes, flushes). */
+  get injected(): number {
+    const f = this.faulty.faults;
+    return f.readErrors + f.writeErrors + f.flushErrors;
+  }
+
+  /** Loses power now: unflushed writes are lost (some torn with `tear`). */
+  crash(tear?: Rng): void {
+    if (this.powerCut) return;
+    this.powerCut = true;
+    this.inflight.dead = true;
+    this.faulty.crash(tear ? { tear } : {});
+  }
+
+  /** Arms a power cut `delayNs` of virtual time from now: it throws {@link PowerCut} out of whatever is running then. */
+  armPowerCut(delayNs: number, tear?: Rng): void {
+    this.machine.scheduler.after(delayNs, "power cut", () => {
+      this.crash(tear);
+      throw new PowerCut();
+    });
+  }
+}

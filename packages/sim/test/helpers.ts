@@ -1,0 +1,62 @@
+/** Shared by the harness's tests. */
+import type { ExecutionContext } from "ava";
+import { formatViolation, parseFaults, run, type RunConfig, type RunHooks, type RunResult } from "../src/index.js";
+
+/** Test-only plants read by test/hooks/loader.ts. */
+export interface Plant {
+  truncateInodePages?: (original: (...args: unknown[]) => void, ...args: unknown[]) => void;
+  checkpointFirst?: boolean;
+}
+
+declare global {
+  var __folioSimPlant: Plant | undefined;
+}
+
+/** Runs `fn` with a module-level plant in place, removing it afterwards. */
+export function withPlant<T>(plant: Plant, fn: () => T): T {
+  globalThis.__folioSimPlant = plant;
+  try {
+    return fn();
+  } finally {
+    globalThis.__folioSimPlant = undefined;
+  }
+}
+
+/** Replaces `obj[key]` for the duration of `fn`. */
+export function patched<O extends object, K extends keyof O, T>(obj: O, key: K, value: O[K], fn: () => T): T {
+  const original = obj[key];
+  obj[key] = value;
+  try {
+    return fn();
+  } finally {
+    obj[key] = original;
+  }
+}
+
+/**
+ * Runs seeds from `first` until one reports a violation or `budgetMs` of wall time passes.
+ * Returns the first violating run (or null) and what it cost.
+ */
+export function firstViolation(base: Omit<RunConfig, "seed">, first: number, budgetMs: number, hooks: RunHooks = {}): { result: RunResult | null; runs: number; ops: number; ms: number } {
+  const start = performance.now();
+  let runs = 0;
+  let ops = 0;
+  for (let seed = first; performance.now() - start < budgetMs; seed++) {
+    const r = run({ ...base, seed }, hooks);
+    runs++;
+    ops += r.stats.ops;
+    if (r.violation) return { result: r, runs, ops, ms: performance.now() - start };
+  }
+  return { result: null, runs, ops, ms: performance.now() - start };
+}
+
+/** Asserts a run found no violation other than a known bug (which it logs). */
+export function assertClean(t: ExecutionContext, r: RunResult): void {
+  if (r.violation?.known) {
+    t.log(`known bug ${r.violation.known}: ${formatViolation(r.violation)}`);
+    return;
+  }
+  t.is(r.violation, null, r.violation ? formatViolation(r.violation) : "");
+}
+
+export const faults = parseFaults;
