@@ -21,3 +21,6 @@ export * from "./mm/reports.js";
 export * from "./engine/rng.js";
 export * from "./engine/scheduler.js";
 export * from "./mm/eviction.js";
+export * from "./mm/lru/node-pool.js";
+export * from "./mm/lru/linux.js";
+export * from "./mm/reclaim.js";

@@ -15,6 +15,9 @@ import { OwnerRegistry } from "./mm/page-owner.js";
 import { describeFrame, type FrameDescription } from "./mm/describe.js";
 import { verifyMemory } from "./mm/verify.js";
 import { buddyinfo, formatBuddyinfo, formatMeminfo, formatPagetypeinfo, meminfo, pagetypeinfo, type Meminfo, type PageTypeInfo } from "./mm/reports.js";
+import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, type EvictionPolicy } from "./mm/eviction.js";
+import { Reclaim } from "./mm/reclaim.js";
+import "./mm/lru/linux.js";
 import { Rng } from "./engine/rng.js";
 import { Scheduler } from "./engine/scheduler.js";
 
@@ -35,6 +38,12 @@ export interface MachineConfig {
   minFreePages?: number;
   /** Wall-clock time at boot, in ms since 1970 (default 2026-01-01T00:00:00Z): file times start here. */
   epochMs?: number;
+  /**
+   * The eviction policy reclaim uses, by registered name (default `"linux"`: Linux's two lists with
+   * workingset detection; `@folio/policies` registers more). A container that registers
+   * `TOKENS.EvictionPolicy` itself overrides this.
+   */
+  evictionPolicy?: string;
 }
 
 /**
@@ -63,6 +72,8 @@ export class Machine {
   readonly owners: OwnerRegistry;
   readonly rng: Rng;
   readonly scheduler: Scheduler;
+  /** Reclaim: the LRU of reclaimable folios, kswapd, direct reclaim, shrinkers, OOM reports. */
+  readonly reclaim: Reclaim;
 
   private constructor(config: MachineConfig, parent: DependencyContainer) {
     const bytes = parseSize(config.memory, "memory size");
@@ -72,7 +83,9 @@ export class Machine {
     checkInt(seed, 0, 0xffffffff, "seed");
     const epochMs = config.epochMs ?? 1_767_225_600_000;
     checkInt(epochMs, 0, 2 ** 45, "epochMs");
-    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs };
+    const policyName = config.evictionPolicy ?? DEFAULT_EVICTION_POLICY;
+    if (typeof policyName !== "string") throw fail("EINVAL", "evictionPolicy must be the name of a registered eviction policy");
+    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs, evictionPolicy: policyName };
     const c = (this.container = parent.createChildContainer());
     const reg = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
       c.register<T>(token, { useFactory: instancePerContainerCachingFactory<T>(make) });
@@ -95,6 +108,19 @@ export class Machine {
       new Vmalloc(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.SlabAllocator),
         r.resolve(TOKENS.MemoryAllocator), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.VmStat)));
 
+    if (!c.isRegistered(TOKENS.EvictionPolicy, true)) {
+      c.register(TOKENS.EvictionPolicy, {
+        useFactory: instancePerContainerCachingFactory<EvictionPolicy>(() => {
+          const policy = createEvictionPolicy(policyName);
+          if (!policy) throw fail("EINVAL", `unknown eviction policy "${policyName}" (registered: ${evictionPolicyNames().join(", ")})`);
+          return policy;
+        }),
+      });
+    }
+    reg(TOKENS.Reclaim, (r) =>
+      new Reclaim(r.resolve(TOKENS.EvictionPolicy), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.OwnerRegistry),
+        r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler)));
+
     // Resolve in a fixed order, so slab caches are created in the same order on every boot.
     this.rng = c.resolve(TOKENS.Rng);
     this.scheduler = c.resolve(TOKENS.Scheduler);
@@ -108,6 +134,9 @@ export class Machine {
     this.folios = c.resolve(TOKENS.FolioTable);
     this.hugetlb = c.resolve(TOKENS.HugetlbPool);
     this.vmalloc = c.resolve(TOKENS.Vmalloc);
+    this.reclaim = c.resolve(TOKENS.Reclaim);
+    const policy = this.reclaim.policy;
+    if (policy.counters) this.vmstat.addSource(() => policy.counters!());
     if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);
   }
 

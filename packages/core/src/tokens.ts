@@ -21,4 +21,8 @@ export const TOKENS = {
   OwnerRegistry: Symbol.for("folio.OwnerRegistry"),
   Rng: Symbol.for("folio.Rng"),
   Scheduler: Symbol.for("folio.Scheduler"),
+  /** The {@link EvictionPolicy} reclaim uses; by default the one named by `MachineConfig.evictionPolicy`. */
+  EvictionPolicy: Symbol.for("folio.EvictionPolicy"),
+  /** {@link Reclaim}: the LRU, kswapd, direct reclaim and shrinkers. */
+  Reclaim: Symbol.for("folio.Reclaim"),
 } as const;

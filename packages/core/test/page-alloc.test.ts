@@ -164,13 +164,14 @@ test("ENOMEM when memory is exhausted names free pages and the watermark, and ch
     const before = snapshot(m);
     const failsBefore = m.vmstat.toObject().pgalloc_fail!;
     const msg = expectError(t, "ENOMEM", () => m.pages.allocPages(order, gfp, MemdescType.PageTable, 1), undefined, `order ${order}`);
-    const parsed = /^ENOMEM: out of memory: order-(\d+) (\w+) allocation failed \((\d+) pages free, min watermark (\d+), largest free block order (-?\d+)\)$/.exec(msg);
+    const parsed = /^ENOMEM: out of memory: order-(\d+) (\w+) allocation failed \((\d+) pages free, min watermark (\d+), largest free block order (-?\d+); OOM: order-\d+ request; reclaim could free nothing more: (\d+) pages on the LRU .*\)$/.exec(msg);
     t.truthy(parsed, msg);
     t.is(Number(parsed![1]), order);
     t.is(parsed![2], mt);
     t.is(Number(parsed![3]), m.pages.nrFreePages);
     t.is(Number(parsed![4]), m.pages.watermarks.min);
     t.is(Number(parsed![5]), m.pages.largestFreeOrder());
+    t.is(Number(parsed![6]), 0, "nothing was reclaimable");
     t.deepEqual(compareState(m, before), [], `failed order-${order} allocation changed state`);
     t.is(m.vmstat.toObject().pgalloc_fail, failsBefore + 1, "the failure is counted");
     t.is(m.pages.tryAllocPages(order, gfp, MemdescType.PageTable, 1), -1, "tryAllocPages returns -1");

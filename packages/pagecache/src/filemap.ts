@@ -48,7 +48,7 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
     const n = Math.min(folioStart + f.size(folio), end) - pos;
     const src = f.dataOffset(folio) + (pos - folioStart);
     dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
-    if (!f.test(folio, FolioFlag.Referenced)) f.set(folio, FolioFlag.Referenced);
+    cache.markAccessed(folio);
     pos += n;
     copied += n;
   }
@@ -138,6 +138,7 @@ export function performWrite(cache: PageCache, file: CachedFile, pos: number, sr
       if (written > 0) break;
       throw e;
     }
+    cache.markAccessed(folio); // a write is a use too (FGP_ACCESSED)
     const folioStart = f.index(folio) * PAGE_SIZE;
     const n = Math.min(bytes, folioStart + f.size(folio) - pos);
     const at = f.dataOffset(folio) + (pos - folioStart);

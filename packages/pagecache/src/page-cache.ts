@@ -1,9 +1,12 @@
 import {
-  FolioFlag, PageOpCaller, PageOpResult, Stat, fail, type ErrorCode, type FolioTable, type Machine,
-  type PageOpContext, type PageOwner, type Scheduler, type VmStat,
+  FolioFlag, PageOpCaller, PageOpResult, Stat, VmEvent, fail, type ErrorCode, type FolioTable, type Machine,
+  type PageOpContext, type PageOwner, type Reclaim, type Scheduler, type Shrinker, type VmStat,
 } from "@folio/core";
 import { Mapping, type MappingHost, type MappingOptions } from "./mapping.js";
-import { XaMark, xaIsValue, xaMkValue, xaToValue } from "./xarray.js";
+import { XA_MAX_INDEX, XaMark, xaIsValue, xaMkValue, xaToValue } from "./xarray.js";
+
+/** Called on every use of a cached folio: its mapping's owner id, first page index and number of pages. */
+export type AccessTracer = (ownerId: number, index: number, nrPages: number) => void;
 
 /**
  * The page cache of one machine: creates mappings, moves folios in and out of them, and keeps
@@ -17,11 +20,17 @@ export class PageCache {
   private readonly mappings = new Map<number, Mapping>();
   /** Mappings with dirty folios, oldest first (the bdi's b_dirty list). */
   readonly dirtyMappings = new Set<Mapping>();
+  private readonly reclaim: Reclaim;
+  /** Shadow entries in all mappings. */
+  private shadows = 0;
+  private tracer: AccessTracer | undefined;
 
   constructor(readonly machine: Machine) {
     this.folios = machine.folios;
     this.scheduler = machine.scheduler;
     this.vm = machine.vmstat;
+    this.reclaim = machine.reclaim;
+    this.reclaim.registerShrinker(this.shadowShrinker());
   }
 
   /**
@@ -41,6 +50,7 @@ export class PageCache {
   /** Forgets an empty mapping (its inode is being evicted). Throws EBUSY if folios remain. */
   destroyMapping(mapping: Mapping): void {
     if (mapping.nrPages > 0) throw fail("EBUSY", `mapping of ${mapping.host.label} still caches ${mapping.nrPages} pages`);
+    this.dropShadows(mapping);
     this.dirtyMappings.delete(mapping);
     this.mappings.delete(mapping.ownerId);
     this.machine.owners.unregister(mapping.ownerId);
@@ -66,29 +76,52 @@ export class PageCache {
 
   /**
    * Inserts a new, locked folio at `index` (filemap_add_folio); the cache takes its own
-   * reference. `index` must be aligned to the folio's size and the range empty of folios (a shadow
-   * entry is replaced and returned, for workingset detection; 0 if none). Throws EEXIST if a
-   * folio is already there, leaving everything as it was.
+   * reference, and the folio goes on the LRU (folio_add_lru). `index` must be aligned to the
+   * folio's size and the range empty of folios; a shadow entry there is replaced and handed to the
+   * eviction policy (a refault, for workingset detection). Returns the shadow value, or -1 if there
+   * was none. Throws EEXIST if a folio is already there, leaving everything as it was.
    */
   addFolio(mapping: Mapping, folio: number, index: number): number {
     const nr = this.folios.nrPages(folio);
     if (index % nr !== 0) throw fail("EINVAL", `folio of ${nr} pages cannot start at unaligned index ${index}`);
-    let shadow = 0;
+    let shadow = -1;
+    let shadows = 0;
     for (let i = index; i < index + nr; i++) {
       const e = mapping.index.load(i);
       if (e > 0) throw fail("EEXIST", `index ${i} of ${mapping.host.label} already holds a folio`);
       if (e < 0) {
-        if (shadow === 0) shadow = xaToValue(e) + 1;
-        mapping.nrShadows--;
+        if (shadow < 0) shadow = xaToValue(e);
+        shadows++;
       }
     }
+    mapping.nrShadows -= shadows;
+    this.shadows -= shadows;
     mapping.index.storeRange(index, nr, folio);
     this.folios.setOwner(folio, mapping.ownerId);
     this.folios.setIndex(folio, index);
     this.folios.get(folio);
     mapping.nrPages += nr;
     this.vm.stat[Stat.FilePages] += nr;
-    return shadow === 0 ? 0 : shadow - 1;
+    this.reclaim.add(folio, shadow);
+    return shadow;
+  }
+
+  /**
+   * A read or write used a cached folio (folio_mark_accessed): reclaim and its eviction policy
+   * hear of it, and so does the access tracer, if one is set.
+   */
+  markAccessed(folio: number): void {
+    this.reclaim.markAccessed(folio);
+    if (this.tracer) this.tracer(this.folios.owner(folio), this.folios.index(folio), this.folios.nrPages(folio));
+  }
+
+  /**
+   * Sets (or, with undefined, clears) a function called on every use of a cached folio with the
+   * owner id of its mapping, its first index and its pages: the page-access trace of a workload,
+   * for replay through eviction policies. Keep it cheap; it runs on the hit path.
+   */
+  setAccessTracer(tracer: AccessTracer | undefined): void {
+    this.tracer = tracer;
   }
 
   /**
@@ -100,8 +133,12 @@ export class PageCache {
     const index = this.folios.index(folio);
     const nr = this.folios.nrPages(folio);
     if (this.folios.testAndClear(folio, FolioFlag.Dirty)) this.vm.stat[Stat.Dirty] -= nr;
+    this.reclaim.remove(folio);
     mapping.index.storeRange(index, nr, shadow >= 0 ? xaMkValue(shadow) : 0);
-    if (shadow >= 0) mapping.nrShadows += nr;
+    if (shadow >= 0) {
+      mapping.nrShadows += nr;
+      this.shadows += nr;
+    }
     mapping.nrPages -= nr;
     this.vm.stat[Stat.FilePages] -= nr;
     this.folios.setOwner(folio, 0);
@@ -208,6 +245,51 @@ export class PageCache {
     return xaIsValue(entry);
   }
 
+  /**
+   * Drops every shadow entry of a mapping (the shrinker; the mapping going away — its shadows must
+   * not outlive its owner id, which may be reused). Returns how many went.
+   */
+  dropShadows(mapping: Mapping): number {
+    if (mapping.nrShadows === 0) return 0;
+    const at: number[] = [];
+    mapping.index.forEach(0, XA_MAX_INDEX, (i, e) => {
+      if (e < 0) at.push(i);
+    });
+    for (const i of at) this.eraseShadow(mapping, i);
+    return at.length;
+  }
+
+  /** Erases the shadow entry at `index` (truncate, the shadow shrinker). */
+  eraseShadow(mapping: Mapping, index: number): void {
+    if (mapping.index.load(index) >= 0) throw fail("EINVAL", `index ${index} of ${mapping.host.label} holds no shadow entry`);
+    mapping.index.erase(index);
+    mapping.nrShadows--;
+    this.shadows--;
+  }
+
+  /**
+   * The shrinker bounding shadow entries (workingset's shadow_lru): beyond one per page of memory,
+   * a shadow's refault distance would exceed anything the workingset could hold, so it is
+   * useless; the excess is dropped, from the mappings holding the most first.
+   */
+  private shadowShrinker(): Shrinker {
+    const limit = this.machine.frames;
+    return {
+      name: "shadow entries",
+      count: () => Math.max(0, this.shadows - limit),
+      scan: (nr) => {
+        const victims = [...this.mappings.values()].filter((m) => m.nrShadows > 0).sort((a, b) => b.nrShadows - a.nrShadows);
+        let dropped = 0;
+        for (const m of victims) {
+          if (dropped >= nr) break;
+          dropped += this.dropShadows(m);
+        }
+        this.vm.events[VmEvent.WorkingsetNodereclaim] += dropped;
+        return dropped;
+      },
+    };
+  }
+
   private markClean(mapping: Mapping): void {
     if (mapping.dirtiedAt >= 0) {
       mapping.dirtiedAt = -1;
@@ -262,6 +344,7 @@ export class PageCacheOwner implements PageOwner {
     mapping.index.storeRange(index, nr, dst);
     for (const m of marks) mapping.index.setMark(index, m);
     f.clear(src, carried);
+    this.cache.machine.reclaim.replace(src, dst);
     f.setOwner(src, 0);
     f.put(src);
     return PageOpResult.Done;
@@ -282,7 +365,8 @@ export class PageCacheOwner implements PageOwner {
       if (f.test(folio, FolioFlag.Dirty)) return PageOpResult.Busy;
       if (f.refcount(folio) > 2) return PageOpResult.Pinned;
     }
-    this.cache.deleteFolio(this.mappingRef(), folio);
+    const shadow = ctx.caller === PageOpCaller.Reclaim ? (ctx.shadow ?? -1) : -1;
+    this.cache.deleteFolio(this.mappingRef(), folio, shadow);
     return PageOpResult.Done;
   }
 }

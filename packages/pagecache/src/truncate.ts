@@ -21,8 +21,7 @@ export function truncateInodePages(cache: PageCache, mapping: Mapping, start: nu
     const entry = xa.load(i);
     let next = i + 1;
     if (entry < 0) {
-      xa.erase(i);
-      mapping.nrShadows--;
+      cache.eraseShadow(mapping, i);
     } else {
       const folio = entry;
       f.get(folio);

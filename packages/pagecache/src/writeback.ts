@@ -161,14 +161,17 @@ export class Flusher implements DirtyThrottle {
   private readonly targets = new Set<WritebackTarget>();
   private timer: Timer | undefined;
   private kicked = false;
-  /** Counters: periodic and background passes, pages written, throttle pauses and their total virtual time. */
-  readonly stats = { periodic: 0, background: 0, pagesWritten: 0, throttled: 0, throttledNs: 0 };
+  private reclaimKicked = false;
+  /** Counters: periodic, background and reclaim-requested passes, pages written, throttle pauses and their total virtual time. */
+  readonly stats = { periodic: 0, background: 0, vmscan: 0, pagesWritten: 0, throttled: 0, throttledNs: 0 };
 
   constructor(
     private readonly cache: PageCache,
     tunables: Partial<WritebackTunables> = {},
   ) {
     this.tunables = { ...DEFAULT_WRITEBACK, ...tunables };
+    // Reclaim never writes dirty folios itself: it skips them and wakes us.
+    cache.machine.reclaim.onDirtyPressure(() => this.wakeForReclaim());
   }
 
   /** Registers a filesystem's writeback entry; the first registration starts the periodic task. */
@@ -206,6 +209,21 @@ export class Flusher implements DirtyThrottle {
     this.cache.scheduler.after(0, "writeback flusher (woken)", () => {
       this.kicked = false;
       this.background();
+    });
+  }
+
+  /**
+   * Reclaim found dirty folios it may not write (wakeup_flusher_threads(WB_REASON_VMSCAN)): soon,
+   * write back everything dirty, whatever the background threshold, so the folios become clean
+   * and reclaimable. Called from reclaim; only schedules.
+   */
+  wakeForReclaim(): void {
+    if (this.reclaimKicked || this.targets.size === 0) return;
+    this.reclaimKicked = true;
+    this.cache.scheduler.after(0, "writeback flusher (reclaim)", () => {
+      this.reclaimKicked = false;
+      this.stats.vmscan++;
+      for (const t of this.targets) this.stats.pagesWritten += t.writeback(wbcAll(false, "vmscan", Math.max(1024, this.dirtyPages())));
     });
   }
 

@@ -19,6 +19,7 @@ export interface TestFsOptions {
   model?: Partial<DeviceModel>;
   seed?: number;
   device?: (machine: Machine, inner: SimDevice) => BlockDevice;
+  evictionPolicy?: string;
 }
 
 interface TestInode {
@@ -49,7 +50,7 @@ export class TestFs {
   };
 
   constructor(options: TestFsOptions = {}) {
-    this.machine = Machine.boot({ memory: options.memory ?? "16MiB", seed: options.seed ?? 1 });
+    this.machine = Machine.boot({ memory: options.memory ?? "16MiB", seed: options.seed ?? 1, ...(options.evictionPolicy ? { evictionPolicy: options.evictionPolicy } : {}) });
     this.cache = new PageCache(this.machine);
     this.flusher = new Flusher(this.cache);
     const blocks = options.deviceBlocks ?? 4096;

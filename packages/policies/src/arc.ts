@@ -18,8 +18,7 @@
  * Parameters: none beyond the capacity c (ghost lists sized from it as in the paper); p starts
  * at 0. Every operation is O(1).
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const T1 = 0;
 const T2 = 1;

@@ -8,8 +8,7 @@
  * Parameters: one reference bit. Eviction is amortised O(1): each pass over a page clears a bit
  * that a hit paid for.
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const LIST = 0;
 const REF = 1;

@@ -1,8 +1,7 @@
 /**
  * FIFO: evict the page that came in first; hits change nothing. No parameters.
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const LIST = 0;
 

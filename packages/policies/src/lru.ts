@@ -2,8 +2,7 @@
  * LRU: evict the least recently used page. One list, most recent at the head; a hit moves the
  * page to the head, the victim is the tail. No parameters.
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const LIST = 0;
 

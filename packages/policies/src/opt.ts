@@ -7,8 +7,7 @@
  * max-heap keyed by next use, so a hit (whose next use moves later) and a miss cost O(log C):
  * O(n log C) in all, plus O(n) for the key→dense-id map.
  */
-import { fail } from "@folio/core";
-import { checkCapacity } from "./lists.js";
+import { fail, checkCapacity } from "@folio/core";
 import type { SimulationResult, Trace } from "./simulate.js";
 
 export interface OptOptions {

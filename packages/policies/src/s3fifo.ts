@@ -19,8 +19,7 @@
  * Parameters (fixed, from the paper): S = 10% of the capacity (at least 1 page), G = |M|'s size,
  * frequency cap 3, S→M threshold freq > 1. Eviction is amortised O(1).
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const S = 0;
 const M = 1;

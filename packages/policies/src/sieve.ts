@@ -8,8 +8,7 @@
  *
  * Parameters: none (one bit). Eviction is amortised O(1).
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy, NIL, NodePool, checkCapacity } from "@folio/core";
 
 const LIST = 0;
 const VISITED = 1;

@@ -8,8 +8,7 @@
  * passes the stored value (or -1) to `insert`, forgetting it. Every request from a cold start is
  * counted except the warm-up prefix. Nothing is allocated per request.
  */
-import { type EvictionPolicy, createEvictionPolicy, fail } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, createEvictionPolicy, fail, NIL, NodePool, checkCapacity } from "@folio/core";
 
 /** A trace: page keys (non-negative integers below 2^53), one per request. */
 export type Trace = Int32Array | Float64Array | Uint32Array | readonly number[];

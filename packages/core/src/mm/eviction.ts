@@ -30,6 +30,8 @@ export interface EvictionPolicy {
   remove(key: number): void;
   /** Resident keys tracked. */
   readonly size: number;
+  /** Optional: the policy's own counters (activations, ghost hits…), added to the machine's vmstat. */
+  counters?(): Readonly<Record<string, number>>;
 }
 
 /** Constructs a policy; registered by name so a machine or a simulation can choose one. */
@@ -51,3 +53,6 @@ export function evictionPolicyNames(): string[] {
 export function createEvictionPolicy(name: string): EvictionPolicy | undefined {
   return policies.get(name)?.();
 }
+
+/** The default policy of a machine: Linux's active/inactive lists with workingset detection. */
+export const DEFAULT_EVICTION_POLICY = "linux";

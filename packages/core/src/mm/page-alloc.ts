@@ -1,4 +1,4 @@
-import { fail } from "../errors.js";
+import { FolioError, fail } from "../errors.js";
 import { checkInt } from "../units.js";
 import type { PhysicalMemory } from "./physmem.js";
 import { MemdescType, PageFlag, type MemMap } from "./memmap.js";
@@ -56,6 +56,28 @@ export interface Watermarks {
  */
 export type AllocSlowPath = (order: number, gfp: number) => boolean;
 
+/**
+ * Why an allocation failed after reclaim gave up: the state of memory at that moment, as Linux's
+ * OOM report prints it. Built by the reclaim subsystem ({@link PageAllocator.setOomReporter}).
+ */
+export interface OomReport {
+  /** One line for the error message. */
+  readonly summary: string;
+  /** Counters at the failure (pages): free, file, dirty, writeback, anon, slab, unreclaimable… */
+  readonly counters: Readonly<Record<string, number>>;
+}
+
+/**
+ * ENOMEM from the page allocator: memory could not be found even after the slow paths (reclaim,
+ * shrinkers) ran. `report` says where the memory is, when a reclaim subsystem is installed.
+ */
+export class OutOfMemoryError extends FolioError {
+  constructor(detail: string, readonly report?: OomReport) {
+    super("ENOMEM", detail);
+    this.name = "OutOfMemoryError";
+  }
+}
+
 /** Options for {@link PageAllocator}. */
 export interface PageAllocatorOptions {
   /** Overrides the computed min watermark (pages); low and high follow as ×5/4 and ×3/2. */
@@ -85,6 +107,8 @@ export class PageAllocator {
   /** The per-CPU list drains back to `pcpBatch` pages when it grows past this. */
   readonly pcpHigh: number;
   private readonly slowPaths: AllocSlowPath[] = [];
+  private readonly lowWatermarkHooks: (() => void)[] = [];
+  private oomReporter: ((order: number, gfp: number) => OomReport) | undefined;
 
   constructor(
     private readonly mem: PhysicalMemory,
@@ -130,11 +154,12 @@ export class PageAllocator {
     const pfn = this.tryAllocPages(order, gfp, type, ref);
     if (pfn >= 0) return pfn;
     this.vm.events[VmEvent.AllocFail]++;
-    throw fail(
-      "ENOMEM",
+    const report = this.oomReporter?.(order, gfp);
+    throw new OutOfMemoryError(
       `out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed ` +
         `(${this.vm.stat[Stat.FreePages]} pages free, min watermark ${this.watermarks.min}, ` +
-        `largest free block order ${this.largestFreeOrder()})`,
+        `largest free block order ${this.largestFreeOrder()}${report ? `; ${report.summary}` : ""})`,
+      report,
     );
   }
 
@@ -210,6 +235,19 @@ export class PageAllocator {
   /** Registers a slow-path step, tried in registration order when the fast path fails. */
   addSlowPath(step: AllocSlowPath): void {
     this.slowPaths.push(step);
+  }
+
+  /**
+   * Registers a hook run whenever an allocation finds free memory at or below the low watermark
+   * (wake_all_kswapds): it must only schedule work, never reclaim inline.
+   */
+  onLowWatermark(hook: () => void): void {
+    this.lowWatermarkHooks.push(hook);
+  }
+
+  /** Sets who explains an allocation failure (the reclaim subsystem's OOM report). */
+  setOomReporter(reporter: (order: number, gfp: number) => OomReport): void {
+    this.oomReporter = reporter;
   }
 
   /** Returns every per-CPU page to the buddy lists (drain_all_pages), so blocks can merge. */
@@ -290,6 +328,7 @@ export class PageAllocator {
   }
 
   private slowPath(order: number, gfp: number): number {
+    for (const hook of this.lowWatermarkHooks) hook();
     const atMin = this.getPageFromFreelist(order, gfp, this.watermarks.min);
     if (atMin >= 0 || gfp & (Gfp.NoRetry | Gfp.Atomic)) return atMin;
     for (let attempt = 0; attempt < 16; attempt++) {

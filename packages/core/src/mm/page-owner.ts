@@ -54,6 +54,12 @@ export interface PageOpContext {
   readonly caller: PageOpCaller;
   /** The caller cannot wait (reclaim from an atomic allocation, async compaction). */
   readonly mayNotBlock?: boolean;
+  /**
+   * Reclaim only: the eviction policy's workingset value for the page (its eviction timestamp),
+   * which `release` leaves in the owner's index as a shadow entry in place of the folio; absent or
+   * negative for none. The owner hands it back when the page is inserted again (a refault).
+   */
+  readonly shadow?: number;
 }
 
 /**

@@ -56,6 +56,30 @@ export const enum VmEvent {
   HugetlbAllocFail,
   FolioAlloc,
   FolioFree,
+  /** Pages scanned on the LRU by kswapd / by direct reclaim. */
+  PgscanKswapd,
+  PgscanDirect,
+  /** Pages reclaimed by kswapd / by direct reclaim. */
+  PgstealKswapd,
+  PgstealDirect,
+  /** LRU pages reclaim passed over: dirty (the flusher was woken), under writeback, locked or ownerless. */
+  ReclaimSkipDirty,
+  ReclaimSkipWriteback,
+  ReclaimSkipBusy,
+  /** LRU pages whose owner refused `release` (pinned, busy). */
+  ReclaimKept,
+  /** Objects shrinkers were asked to scan. */
+  SlabsScanned,
+  /** kswapd runs. */
+  KswapdWake,
+  /** Allocations that entered direct reclaim. */
+  AllocStall,
+  /** Pages that came back while the index still held their shadow entry. */
+  WorkingsetRefault,
+  /** Allocation failures reported after reclaim gave up. */
+  OomReport,
+  /** Shadow entries dropped by their shrinker. */
+  WorkingsetNodereclaim,
   Count,
 }
 
@@ -64,6 +88,9 @@ export const EVENT_NAMES: readonly string[] = [
   "pgalloc", "pgfree", "pgalloc_fail", "pcp_refill", "pcp_drain", "pgalloc_fallback", "pageblock_claimed",
   "slab_alloc", "slab_free", "slab_grow", "slab_shrink", "kmalloc_large", "vmalloc_alloc", "vmap_calls",
   "htlb_buddy_alloc_success", "htlb_free", "htlb_buddy_alloc_fail", "folio_alloc", "folio_free",
+  "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "nr_reclaim_skip_dirty", "nr_reclaim_skip_writeback",
+  "nr_reclaim_skip_busy", "nr_reclaim_kept", "slabs_scanned", "pageoutrun", "allocstall", "workingset_refault_file", "oom_report",
+  "workingset_nodereclaim",
 ];
 
 /** The per-machine counters. */
@@ -72,12 +99,22 @@ export class VmStat {
   readonly stat = new Float64Array(Stat.Count);
   /** Event counts indexed by {@link VmEvent}. */
   readonly events = new Float64Array(VmEvent.Count);
+  private readonly sources: (() => Readonly<Record<string, number>>)[] = [];
+
+  /**
+   * Adds counters kept elsewhere (the eviction policy's workingset_activate, say) to
+   * {@link toObject}; a source's names must not repeat the built-in ones.
+   */
+  addSource(source: () => Readonly<Record<string, number>>): void {
+    this.sources.push(source);
+  }
 
   /** All counters as an object, in /proc/vmstat order and names. */
   toObject(): Record<string, number> {
     const out: Record<string, number> = {};
     STAT_NAMES.forEach((n, i) => (out[n] = this.stat[i]!));
     EVENT_NAMES.forEach((n, i) => (out[n] = this.events[i]!));
+    for (const source of this.sources) for (const [k, v] of Object.entries(source())) if (!(k in out)) out[k] = v;
     return out;
   }
 

@@ -9,7 +9,7 @@
  * to the tail (oldest): `next` points toward the tail, `prev` toward the head.
  */
 
-import { fail } from "@folio/core";
+import { fail } from "../../errors.js";
 
 /** "No node". */
 export const NIL = -1;

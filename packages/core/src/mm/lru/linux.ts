@@ -37,8 +37,8 @@
  * except the bounded aging: each deactivation or second-chance activation consumes an activation
  * or a reference bit that an access paid for, so reclaim is amortised O(1).
  */
-import { type EvictionPolicy, registerEvictionPolicy } from "@folio/core";
-import { NIL, NodePool, checkCapacity } from "./lists.js";
+import { type EvictionPolicy, registerEvictionPolicy } from "../eviction.js";
+import { NIL, NodePool, checkCapacity } from "./node-pool.js";
 
 const INACTIVE = 0;
 const ACTIVE = 1;
@@ -56,7 +56,7 @@ export function inactiveRatio(pages: number): number {
 }
 
 /** The counters of the policy, named as in /proc/vmstat. */
-export interface LinuxCounters {
+export type LinuxCounters = {
   workingset_refault_file: number;
   workingset_activate_file: number;
   workingset_restore_file: number;
@@ -69,7 +69,7 @@ export interface LinuxCounters {
   nonresident_age: number;
   nr_inactive_file: number;
   nr_active_file: number;
-}
+};
 
 export class LinuxPolicy implements EvictionPolicy {
   readonly name = "linux";
