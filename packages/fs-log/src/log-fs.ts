@@ -291,23 +291,30 @@ export class LogFs implements SuperBlock, WritebackTarget {
     });
   }
 
+  /**
+   * Changes attributes; a `size` change truncates or extends the file. A shrink to the middle of a
+   * block reads that block (to rewrite it zeroed past the new end) before anything changes, so a
+   * failure (EIO, ENOMEM, ENOSPC, EINVAL) leaves the inode exactly as it was.
+   */
   setattr(ino: number, attr: SetAttr): void {
     this.op(true, () => {
       const inode = this.iget(ino);
+      // Every check first, then the size change (the one step that can fail on a fault), then the
+      // attributes: a call that fails changes nothing.
+      if (attr.uid !== undefined) checkId(attr.uid, "uid");
+      if (attr.gid !== undefined) checkId(attr.gid, "gid");
       const now = this.now();
       if (attr.size !== undefined) {
         if (inode.isDir) throw fail("EISDIR", `inode ${ino} is a directory`);
         if (!inode.isReg) throw fail("EINVAL", `inode ${ino} is not a regular file`);
         if (!Number.isSafeInteger(attr.size) || attr.size < 0) throw fail("EINVAL", `size ${attr.size} must be a non-negative integer`);
         if (attr.size > MAX_FILE_SIZE) throw fail("EFBIG", `size ${attr.size} is beyond the largest fs-log file (${MAX_FILE_SIZE} bytes)`);
-        if (attr.uid !== undefined) checkId(attr.uid, "uid");
-        if (attr.gid !== undefined) checkId(attr.gid, "gid");
         this.setSize(inode, attr.size);
         inode.mtimeNs = now;
       }
       if (attr.mode !== undefined) inode.mode = (inode.mode & S_IFMT) | (attr.mode & 0o7777);
-      if (attr.uid !== undefined) inode.uid = checkId(attr.uid, "uid");
-      if (attr.gid !== undefined) inode.gid = checkId(attr.gid, "gid");
+      if (attr.uid !== undefined) inode.uid = attr.uid;
+      if (attr.gid !== undefined) inode.gid = attr.gid;
       if (attr.atimeNs !== undefined) inode.atimeNs = attr.atimeNs;
       if (attr.mtimeNs !== undefined) inode.mtimeNs = attr.mtimeNs;
       inode.ctimeNs = now;
@@ -521,6 +528,11 @@ export class LogFs implements SuperBlock, WritebackTarget {
     });
   }
 
+  /**
+   * Writes through the page cache, reserving space for each page it dirties (ENOSPC here, never at
+   * writeback). Returns the bytes written, short when a later chunk fails; a write that fails
+   * before writing anything throws and changes nothing (no size, times or reservations).
+   */
   write(file: FsFile, pos: number, buf: Uint8Array, offset: number, length: number): number {
     const inode = this.op(true, () => {
       const inode = this.fileInode(file);
@@ -537,18 +549,18 @@ export class LogFs implements SuperBlock, WritebackTarget {
     if (pos >= MAX_FILE_SIZE) throw fail("EFBIG", `write at ${pos} is beyond the largest fs-log file (${MAX_FILE_SIZE} bytes)`);
     length = Math.min(length, MAX_FILE_SIZE - pos);
     let written = 0;
-    let first = true;
     while (written < length) {
       const n = Math.min(WRITE_CHUNK, length - written);
       let done: number;
       try {
         done = this.op(true, () => {
-          if (first) {
+          const copied = performWrite(this.cache, file, pos + written, buf, offset + written, n, this.writeCallbacks());
+          // Stamped once data went in: a write that fails having written nothing changes nothing.
+          if (written === 0 && copied > 0) {
             inode.mtimeNs = inode.ctimeNs = this.now();
             this.attrChanged(inode);
-            first = false;
           }
-          return performWrite(this.cache, file, pos + written, buf, offset + written, n, this.writeCallbacks());
+          return copied;
         });
       } catch (e) {
         if (written > 0) break;
@@ -673,7 +685,13 @@ export class LogFs implements SuperBlock, WritebackTarget {
       const addr = this.writer.append(Kind.Data, inode.ino, first + p, data, base + p * BLOCK_SIZE);
       this.setCur(inode, first + p, addr);
     }
-    this.writer.whenWritten((err) => this.cache.endWriteback(mapping, folio, err ? "EIO" : null));
+    this.writer.whenWritten((err) => {
+      this.cache.endWriteback(mapping, folio, err ? "EIO" : null);
+      // A failed write shut the filesystem down, and `cur` now names blocks that never got this
+      // data: the folio holds the only copy. It stays dirty (it is: the disk does not have it), so
+      // nothing drops it and reads keep returning it until unmount; it can never be written again.
+      if (err && this.cache.lookup(mapping, first) === folio) this.cache.markDirty(mapping, folio);
+    });
   }
 
   /**
@@ -742,10 +760,18 @@ export class LogFs implements SuperBlock, WritebackTarget {
       for (const i of fresh) this.unreserve(inode, i);
       throw e;
     }
-    for (let i = 0; i < f.nrPages(folio); i++) this.reserve(inode, f.index(folio) + i);
+    // Pages of the folio outside the write are written back with it: they need their blocks too.
+    const added = [...fresh];
+    for (let i = f.index(folio); i < f.index(folio) + f.nrPages(folio); i++) {
+      if (inode.reserved.has(i)) continue;
+      this.reserve(inode, i);
+      added.push(i);
+    }
     if (!f.test(folio, FolioFlag.Uptodate)) {
       const start = f.index(folio) * BLOCK_SIZE;
       if (!(pos === start && len === f.size(folio)) && !this.fillFolio(inode, folio)) {
+        // Nothing is dirtied, so nothing will be written: the space goes back.
+        for (const i of added) this.unreserve(inode, i);
         this.cache.unlock(folio);
         f.put(folio);
         throw fail("EIO", `read before write of inode ${inode.ino} at ${pos} failed`);
@@ -1352,29 +1378,54 @@ export class LogFs implements SuperBlock, WritebackTarget {
     if (inode.isReg) this.attrChanged(inode);
   }
 
+  /**
+   * Sets a regular file's size. A shrink that leaves a partial last page rewrites that page with
+   * the bytes past the new end zeroed (its block on the log still holds them, and they would read
+   * back as data if the file grew again). Everything that can fail — the space check, the folio,
+   * the read of the page — comes first: on error the size, the block map, the cache and the
+   * reservations are as they were.
+   */
   private setSize(inode: LInode, size: number): void {
     const mapping = inode.mapping!;
-    const old = inode.size;
-    truncateSetSize(this.cache, mapping, size);
-    if (size < old) {
-      const firstGone = Math.ceil(size / BLOCK_SIZE);
-      for (const idx of [...inode.cur.keys()]) if (idx >= firstGone) this.setCur(inode, idx, 0);
-      for (const idx of [...inode.reserved]) if (idx >= firstGone) this.unreserve(inode, idx);
-      const tail = size % BLOCK_SIZE;
-      const page = Math.floor(size / BLOCK_SIZE);
-      // The block of a partial last page still holds the bytes past the new end: rewrite it zeroed.
-      if (tail !== 0 && (inode.cur.has(page) || this.cache.lookup(mapping, page) !== 0)) this.dirtyPartialPage(inode, page, tail);
+    if (size >= inode.size) {
+      truncateSetSize(this.cache, mapping, size);
+      return;
     }
+    const tail = size % BLOCK_SIZE;
+    const page = Math.floor(size / BLOCK_SIZE);
+    if (tail !== 0 && (inode.cur.has(page) || this.cache.lookup(mapping, page) !== 0)) this.zeroPageTail(inode, page, tail);
+    // Nothing below can fail.
+    truncateSetSize(this.cache, mapping, size);
+    const firstGone = Math.ceil(size / BLOCK_SIZE);
+    for (const idx of [...inode.cur.keys()]) if (idx >= firstGone) this.setCur(inode, idx, 0);
+    for (const idx of [...inode.reserved]) if (idx >= firstGone) this.unreserve(inode, idx);
   }
 
-  private dirtyPartialPage(inode: LInode, page: number, tail: number): void {
+  /**
+   * Zeroes bytes [tail, BLOCK_SIZE) of file page `page` in the cache and dirties it, reserving the
+   * block its rewrite takes. Throws (ENOSPC, ENOMEM, EIO) with nothing changed: the reservation is
+   * taken back, and a folio the read failed to fill stays clean and not uptodate.
+   */
+  private zeroPageTail(inode: LInode, page: number, tail: number): void {
     const mapping = inode.mapping!;
     const f = this.cache.folios;
-    this.reserve(inode, page);
-    const folio = grabFolioForWrite(this.cache, openCachedFile(mapping), page * BLOCK_SIZE + tail, 1);
+    const fresh = inode.reserved.has(page) ? [] : [page];
+    this.checkSpace(fresh.length);
+    for (const i of fresh) this.reserve(inode, i);
+    let folio: number;
     try {
+      folio = grabFolioForWrite(this.cache, openCachedFile(mapping), page * BLOCK_SIZE + tail, 1);
+    } catch (e) {
+      for (const i of fresh) this.unreserve(inode, i);
+      throw e;
+    }
+    try {
+      if (!f.test(folio, FolioFlag.Uptodate) && !this.fillFolio(inode, folio)) {
+        for (const i of fresh) this.unreserve(inode, i);
+        throw fail("EIO", `truncate of inode ${inode.ino}: read of page ${page} (to zero it past the new end) failed`);
+      }
+      // The whole folio is rewritten when it is written back: each of its pages needs its block.
       for (let i = 0; i < f.nrPages(folio); i++) this.reserve(inode, f.index(folio) + i);
-      if (!f.test(folio, FolioFlag.Uptodate) && !this.fillFolio(inode, folio)) throw fail("EIO", `read of inode ${inode.ino} page ${page} failed`);
       const at = f.dataOffset(folio) + (page - f.index(folio)) * BLOCK_SIZE;
       f.data(folio).fill(0, at + tail, at + BLOCK_SIZE);
       this.cache.markDirty(mapping, folio);

@@ -2,8 +2,9 @@
 import test from "ava";
 import { isFolioError } from "@folio/core";
 import { O_RDWR } from "@folio/fs-api";
+import { PAGECACHE_TOKENS, invalidateMappingPages, type PageCache } from "@folio/pagecache";
 import { ROOT_INO } from "../src/format.js";
-import { equalBytes, fsckOf, makeRig, mountFs, pattern, readAll, writeAt } from "./helpers.js";
+import { equalBytes, firstDiff, fsckOf, makeRig, mountFs, pattern, readAll, writeAt } from "./helpers.js";
 
 test("a failed log write: fsync reports EIO, the fs shuts down (refuses changes), the last commit survives", (t) => {
   const r = makeRig({ blocks: 2048 });
@@ -60,4 +61,28 @@ test("a failed read is EIO to the reader and harms nothing", (t) => {
   fs2.release(h);
   fs2.unmount();
   t.true(fsckOf(r).clean);
+});
+
+test("after a failed log write the cache keeps the data it carried: dropping clean pages never exposes the failed blocks", (t) => {
+  const r = makeRig({ blocks: 2048 });
+  const fs = mountFs(r);
+  const a = fs.create(ROOT_INO, "a", 0o644);
+  writeAt(fs, a, 0, pattern(20_000, 1), true);
+  const h = fs.open(a, O_RDWR);
+  fs.write(h, 0, pattern(20_000, 2), 0, 20_000);
+  r.faulty.failWrites(() => true);
+  t.throws(() => fs.fsync(h, false), { code: "EIO" });
+  r.faulty.clearFaults();
+  // What reclaim (or posix_fadvise DONTNEED) does: drop every clean, idle folio.
+  const cache = r.machine.container.resolve<PageCache>(PAGECACHE_TOKENS.PageCache);
+  invalidateMappingPages(cache, h.mapping);
+  const buf = new Uint8Array(20_000);
+  t.is(fs.read(h, 0, buf, 0, 20_000), 20_000);
+  t.true(equalBytes(buf, pattern(20_000, 2)), `reads return what was written: ${firstDiff(buf, pattern(20_000, 2))}`);
+  fs.release(h);
+  fs.unmount();
+  t.deepEqual(fsckOf(r), { clean: true, problems: [] });
+  const fs2 = mountFs(r);
+  t.true(equalBytes(readAll(fs2, a), pattern(20_000, 1)), "the durable state is the last commit");
+  fs2.unmount();
 });
