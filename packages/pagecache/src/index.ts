@@ -13,3 +13,4 @@ export * from "./writeback.js";
 export * from "./truncate.js";
 export * from "./blockdev/index.js";
 export * from "./services.js";
+export * from "./trace-recorder.js";

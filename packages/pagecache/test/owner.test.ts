@@ -53,19 +53,19 @@ test("the folio's owner is found from the frame alone, and describe names file, 
   const pfn = f.pfn(folio);
   for (let page = 0; page < 4; page++) {
     const d = s.fs.machine.describe(pfn + page);
-    t.is(d.text, `page ${page} of order-2 folio at index 8 of inode ${s.ino} on testfs, uptodate, dirty, lru`);
+    t.is(d.text, `page ${page} of order-2 folio at index 8 of inode ${s.ino} on testfs, uptodate, dirty, referenced, lru`);
     t.is(d.owner, `inode ${s.ino} on testfs`);
     t.is(d.folio?.index, 8);
     t.is(d.folio?.pageInFolio, page);
   }
   s.fs.fsync(s.file);
-  t.is(s.fs.machine.describe(pfn + 3).text, `page 3 of order-2 folio at index 8 of inode ${s.ino} on testfs, uptodate`);
+  t.is(s.fs.machine.describe(pfn + 3).text, `page 3 of order-2 folio at index 8 of inode ${s.ino} on testfs, uptodate, referenced, lru`);
   // A small folio says "folio", not "order-0 folio".
   const fs0 = new TestFs();
   const ino0 = fs0.create();
   fs0.write(fs0.open(ino0), 5 * PAGE_SIZE, pattern(PAGE_SIZE, 1));
   const small = fs0.cache.lookup(fs0.inodes.get(ino0)!.mapping, 5);
-  t.is(fs0.machine.describe(fs0.cache.folios.pfn(small)).text, `page 0 of folio at index 5 of inode ${ino0} on testfs, uptodate, dirty, lru`);
+  t.is(fs0.machine.describe(fs0.cache.folios.pfn(small)).text, `page 0 of folio at index 5 of inode ${ino0} on testfs, uptodate, dirty, referenced, lru`);
 });
 
 test("release by reclaim of a clean idle folio removes it from the cache and frees it at the caller's put", (t) => {
@@ -207,7 +207,7 @@ test("migrate moves a dirty large folio to the caller's folio: same data, same i
   t.is(f.refcount(src), 1, "only the caller's reference on src is left");
   t.false(f.test(src, FolioFlag.Dirty));
   t.deepEqual({ dirty: s.stat(Stat.Dirty), file: s.stat(Stat.FilePages), nr: s.file.mapping.nrPages }, before);
-  t.is(s.fs.machine.describe(f.pfn(dst) + 1).text, `page 1 of order-2 folio at index 4 of inode ${s.ino} on testfs, uptodate, dirty, lru`);
+  t.is(s.fs.machine.describe(f.pfn(dst) + 1).text, `page 1 of order-2 folio at index 4 of inode ${s.ino} on testfs, uptodate, dirty, referenced, lru`);
   t.deepEqual(s.fs.checkCache(), []);
   f.put(src);
   t.regex(s.fs.machine.describe(srcPfn).text, /^free: /);

@@ -4,8 +4,9 @@
  * - {@link zipfTrace}: independent requests (IRM) with Zipf(α) popularity over N pages, sampled by
  *   inverse CDF (a precomputed cumulative table and a binary search per request).
  * - {@link loopTrace}: a loop over L distinct pages, repeated.
- * - {@link scanHotTrace}: a hot set accessed uniformly, with a one-time sequential scan of new
- *   pages mixed in, in the middle.
+ * - {@link scanHotTrace}: a hot set, every page equally popular (independent uniform requests, or
+ *   rounds each visiting every page once in a fresh random order), with a one-time sequential scan
+ *   of new pages mixed in, in the middle.
  * - {@link parseBlockTraceCsv}: `version,time,op,size,lbn` block I/O records mapped to the 4 KiB
  *   pages each request touches.
  */
@@ -85,6 +86,13 @@ export interface ScanHotOptions {
   after: number;
   /** Scan pages read per hot-set request while the scan runs (the scan's speed). Default 10. */
   scanPerHot?: number;
+  /**
+   * The order of the hot-set requests. `"uniform"` (default): each an independent uniform draw, so
+   * the gap between two uses of a page is geometric and unbounded. `"rounds"`: consecutive rounds
+   * of `hot` requests, each visiting every hot page once in a fresh random order, so the gap is
+   * 1 to 2·hot − 1 requests (hot on average), and a hot page's reuse distance is bounded.
+   */
+  order?: "uniform" | "rounds";
   seed: number;
 }
 
@@ -99,12 +107,15 @@ export interface ScanHotTrace {
 }
 
 /**
- * A hot set of `hot` pages accessed uniformly at random, with a one-time sequential scan of
- * `scan` new pages in the middle: `before` hot requests, then the scan phase (each hot request
- * followed by `scanPerHot` scan pages, until the scan is done), then `after` hot requests.
+ * A hot set of `hot` pages, each equally popular (in the given `order`), with a one-time
+ * sequential scan of `scan` new pages in the middle: `before` hot requests, then the scan phase
+ * (each hot request followed by `scanPerHot` scan pages, until the scan is done), then `after` hot
+ * requests. With `"rounds"`, the rounds run on across the phases.
  */
 export function scanHotTrace(o: ScanHotOptions): ScanHotTrace {
   const per = o.scanPerHot ?? 10;
+  const order = o.order ?? "uniform";
+  if (order !== "uniform" && order !== "rounds") throw fail("EINVAL", `hot-set order "${String(order)}" is not "uniform" or "rounds"`);
   for (const [name, v] of [["hot", o.hot], ["scan", o.scan], ["before", o.before], ["after", o.after], ["scanPerHot", per]] as const) {
     if (!Number.isInteger(v) || v < 0) throw fail("EINVAL", `${name} ${v} is not a non-negative integer`);
   }
@@ -113,18 +124,38 @@ export function scanHotTrace(o: ScanHotOptions): ScanHotTrace {
   const length = o.before + o.scan + scanHots + o.after;
   checkLength(length);
   const rng = new Rng(o.seed);
+  const nextHot = order === "uniform" ? () => rng.below(o.hot) : shuffledRounds(o.hot, rng);
   const out = new Int32Array(length);
   let i = 0;
-  for (let k = 0; k < o.before; k++) out[i++] = rng.below(o.hot);
+  for (let k = 0; k < o.before; k++) out[i++] = nextHot();
   const scanStart = i;
   let next = 0;
   while (next < o.scan) {
-    out[i++] = rng.below(o.hot);
+    out[i++] = nextHot();
     for (let k = 0; k < per && next < o.scan; k++) out[i++] = o.hot + next++;
   }
   const scanEnd = i;
-  for (let k = 0; k < o.after; k++) out[i++] = rng.below(o.hot);
+  for (let k = 0; k < o.after; k++) out[i++] = nextHot();
   return { trace: out, scanStart, scanEnd, hot: o.hot };
+}
+
+/** Pages 0..n−1 in rounds, each round a fresh Fisher–Yates shuffle of all n. */
+function shuffledRounds(n: number, rng: Rng): () => number {
+  const round = new Int32Array(n);
+  let at = n;
+  return () => {
+    if (at === n) {
+      for (let k = 0; k < n; k++) round[k] = k;
+      for (let k = n - 1; k > 0; k--) {
+        const j = rng.below(k + 1);
+        const t = round[k]!;
+        round[k] = round[j]!;
+        round[j] = t;
+      }
+      at = 0;
+    }
+    return round[at++]!;
+  };
 }
 
 /** SCSI opcodes of the block-trace format. */

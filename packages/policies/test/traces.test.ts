@@ -48,6 +48,25 @@ test("loopTrace and scanHotTrace have the documented shape", (t) => {
   t.is(footprint(st.trace), 105);
 });
 
+test("scanHotTrace with order \"rounds\": every round of hot requests visits each hot page once, across the phases", (t) => {
+  const hot = 7;
+  const st = scanHotTrace({ hot, scan: 60, before: 10, after: 25, scanPerHot: 4, order: "rounds", seed: 3 });
+  t.deepEqual(st.trace, scanHotTrace({ hot, scan: 60, before: 10, after: 25, scanPerHot: 4, order: "rounds", seed: 3 }).trace);
+  const hotRequests = Array.from(st.trace).filter((k) => k < hot);
+  t.is(hotRequests.length, 10 + 60 / 4 + 25);
+  const rounds = Math.floor(hotRequests.length / hot);
+  const orders = new Set<string>();
+  for (let r = 0; r < rounds; r++) {
+    const round = hotRequests.slice(r * hot, (r + 1) * hot);
+    t.deepEqual([...round].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6], `round ${r}`);
+    orders.add(round.join(","));
+  }
+  t.true(orders.size > 1, "each round is shuffled afresh");
+  const scanned = Array.from(st.trace.slice(st.scanStart, st.scanEnd)).filter((k) => k >= hot);
+  t.deepEqual(scanned, Array.from({ length: 60 }, (_, i) => hot + i));
+  t.throws(() => scanHotTrace({ hot, scan: 1, before: 0, after: 0, order: "zipf" as "uniform", seed: 1 }), { message: /EINVAL/ });
+});
+
 test("parseBlockTraceCsv: header, opcodes, page ranges, filters", (t) => {
   const csv = [
     "version,time,op,size,lbn",

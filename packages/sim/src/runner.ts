@@ -14,6 +14,7 @@
  * the tree must be exactly the model's.
  */
 import { Rng, isFolioError } from "@folio/core";
+import { POLICY_NAMES } from "@folio/policies";
 import { O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT } from "@folio/fs-api";
 import { Content, PAGE, fillBytes, firstDifference, hashBytes, hashNumber, hashString } from "./content.js";
 import { FAULT_PROFILES, formatFaults, type FaultRates } from "./faults.js";
@@ -38,7 +39,30 @@ export interface RunConfig {
   weights?: Partial<Record<OpType, number>>;
   /** Compare the live tree with the model every this many operations (0: never); 250 by default. */
   liveCheckEvery?: number;
+  /**
+   * The eviction policy of every machine of the run, by name; by default one of every policy in
+   * turn, chosen by the seed ({@link policyOf}), so a soak runs them all.
+   */
+  policy?: string;
+  /**
+   * Memory pressure: ordinary boots leave the page cache only {@link PRESSURE_CACHE_PAGES} pages,
+   * so reclaim never stops (tiny boots stay as they are). Off by default.
+   */
+  pressure?: boolean;
 }
+
+/** The eviction policy a run uses: the configured one, or the seed's pick among all of them. */
+export function policyOf(config: Pick<RunConfig, "seed" | "policy">): string {
+  return config.policy ?? POLICY_NAMES[config.seed % POLICY_NAMES.length]!;
+}
+
+/**
+ * Page-cache room of an ordinary boot (pages above the high watermark; the rest of memory is
+ * ballooned away): smaller than what the workload keeps cached, so reclaim (kswapd, direct
+ * reclaim, shrinkers) runs all the time. Allocation failures here are violations; tiny boots
+ * (1–3 MiB, no balloon) are where ENOMEM is a legal outcome.
+ */
+export const PRESSURE_CACHE_PAGES = [96, 160, 256] as const;
 
 /** Test hooks (planted bugs); the command line has none. */
 export interface RunHooks extends WorldHooks {
@@ -85,6 +109,12 @@ export interface RunStats {
   liveChecks: number;
   /** Remounts after write errors where fsck found the image inconsistent although it was marked clean. */
   cleanButInconsistent: number;
+  /** Reclaim on the run's machines: pages reclaimed (kswapd and direct), direct-reclaim stalls, refaults, kswapd runs, OOM reports. */
+  pagesReclaimed: number;
+  allocStalls: number;
+  refaults: number;
+  kswapdRuns: number;
+  oomReports: number;
 }
 
 export interface RunResult {
@@ -102,13 +132,13 @@ export function emptyStats(): RunStats {
   return {
     ops: 0, expectedErrors: 0, eio: 0, enomem: 0, enospc: 0, fsyncs: 0, syncs: 0, remounts: 0, crashes: 0, midOpCrashes: 0, recoveries: 0,
     boots: 0, tinyBoots: 0, readErrors: 0, writeErrors: 0, flushErrors: 0, tornBlocks: 0, revertedBlocks: 0, ioWindows: 0, fsckProblemsRepaired: 0,
-    liveChecks: 0, cleanButInconsistent: 0,
+    liveChecks: 0, cleanButInconsistent: 0, pagesReclaimed: 0, allocStalls: 0, refaults: 0, kswapdRuns: 0, oomReports: 0,
   };
 }
 
 /** The command that replays a run (`ops` operations). */
-export function replayCommand(fs: string, seed: number, ops: number, faults: FaultRates): string {
-  return `node packages/sim/dist/src/run.js --fs ${fs} --seed ${seed} --ops ${ops} --faults ${formatFaults(faults)}`;
+export function replayCommand(fs: string, seed: number, ops: number, faults: FaultRates, policy?: string, pressure?: boolean): string {
+  return `node packages/sim/dist/src/run.js --fs ${fs} --seed ${seed} --ops ${ops} --faults ${formatFaults(faults)}${policy ? ` --policy ${policy}` : ""}${pressure ? " --pressure" : ""}`;
 }
 
 /** Runs one simulation. */
@@ -137,6 +167,7 @@ class Harness {
   private readonly irng: Rng;
   private readonly store: RamStore;
   private world!: World;
+  private readonly harvested = new WeakSet<World>();
   private model!: Model;
   private readonly pool: ({ fd: number; node: MNode } | null)[] = new Array<null>(POOL_SLOTS).fill(null);
   private window: { end: number } | null = null;
@@ -234,8 +265,10 @@ class Harness {
     this.tiny = tiny;
     this.window = null;
     this.writeErrorsSeen = 0;
-    const memory = tiny ? MiB * (1 + this.frng.below(3)) : 64 * MiB;
-    return new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks });
+    const pressure = this.cfg.pressure === true && !tiny;
+    const memory = tiny ? MiB * (1 + this.frng.below(3)) : pressure ? 4 * MiB : 64 * MiB;
+    const cachePages = !pressure ? {} : { cachePages: PRESSURE_CACHE_PAGES[this.brng.below(PRESSURE_CACHE_PAGES.length)]! };
+    return new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks, evictionPolicy: policyOf(this.cfg), ...cachePages });
   }
 
   /** Adds a finished machine's injected faults to the counters. */
@@ -247,6 +280,15 @@ class Harness {
     this.stats.tornBlocks += f.tornBlocks;
     this.stats.revertedBlocks += f.revertedBlocks;
     f.reset();
+    // Once per machine: a world is harvested again only after it was replaced.
+    if (this.harvested.has(w)) return;
+    this.harvested.add(w);
+    const vm = w.machine.vmstat.toObject();
+    this.stats.pagesReclaimed += vm.pgsteal_kswapd! + vm.pgsteal_direct!;
+    this.stats.allocStalls += vm.allocstall!;
+    this.stats.refaults += vm.workingset_refault_file!;
+    this.stats.kswapdRuns += vm.pageoutrun!;
+    this.stats.oomReports += vm.oom_report!;
   }
 
   /**
@@ -333,15 +375,28 @@ class Harness {
       const span = r.chance(0.5) ? 1 + r.below(4) : 1 + r.below(32);
       const first = Math.min(n - span, lo + (lo === 0 ? r.below(64) : 0));
       const blocks = (b: number) => b >= first && b < first + span;
-      if (x === 0) f.failReads(blocks);
+      const reads = x === 0 || this.mayEvict();
+      if (reads) f.failReads(blocks);
       else f.failWrites(blocks);
-      this.note(`fault window: ${x === 0 ? "reads" : "writes"} of blocks [${first}, ${first + span}) fail until op ${this.window.end}`);
+      this.note(`fault window: ${reads ? "reads" : "writes"} of blocks [${first}, ${first + span}) fail until op ${this.window.end}`);
       return;
     }
     const read = r.next() * rates.readRate;
-    const write = r.next() * rates.writeRate;
+    const write = r.next() * rates.writeRate * (this.mayEvict() ? 0 : 1);
     f.randomFaults({ readErrorRate: read, writeErrorRate: write, rng: r.fork() });
     this.note(`fault window: random read errors ${read.toFixed(4)}, write errors ${write.toFixed(4)} until op ${this.window.end}`);
+  }
+
+  /**
+   * Whether this machine is small enough for reclaim to evict what the workload caches (a tiny or
+   * a pressure boot). Such machines get no write errors: a folio whose writeback failed is clean
+   * (Linux does not redirty it), so reclaim may drop it and a later read returns the disk's older
+   * data — the documented loss that fsync's EIO reports — at a moment the model cannot predict
+   * page by page. Write errors are exercised on the roomy boots, read errors and flush errors
+   * everywhere.
+   */
+  private mayEvict(): boolean {
+    return this.tiny || this.cfg.pressure === true;
   }
 
   /** A write failed since the last look: what had unsynced changes may be stale on disk for good. */
@@ -877,7 +932,7 @@ class Harness {
       const known = classify({ fs: this.cfg.fs, where, fsckProblems: this.recoveryFsck, staleTails: this.staleTails, failedTruncates: this.failedTruncates, fsckAfterRepair: this.fsckAfterRepair, halfDone: this.halfDone, unexpected: this.unexpected });
       this.violation = {
         fs: this.cfg.fs, seed: this.cfg.seed, op: this.opIndex, opText: this.opText, message,
-        replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults), known: known?.id ?? null,
+        replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults, this.cfg.policy, this.cfg.pressure), known: known?.id ?? null,
       };
       this.note(`VIOLATION${known ? ` (known bug ${known.id})` : ""}: ${message}`);
     }

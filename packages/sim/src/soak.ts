@@ -2,10 +2,12 @@
 /**
  * The soak: runs the harness seed after seed for as long as asked, and prints what it did.
  *
- *   pnpm soak --minutes 10 [--fs simple] [--seed 1] [--ops 3000] [--faults default] [--allow-known]
+ *   pnpm soak --minutes 10 [--fs simple] [--seed 1] [--ops 3000] [--faults default] [--policy lru] [--pressure] [--allow-known]
  *
- * Each run is (filesystem, seed, ops, fault rates); seeds count up from --seed; without --fs the
- * runs alternate between every known filesystem. Prints a line every 30 s, then the totals:
+ * Each run is (filesystem, seed, ops, fault rates, eviction policy); seeds count up from --seed;
+ * without --fs the runs alternate between every known filesystem; without --policy each seed picks
+ * one of every eviction policy in turn; --pressure leaves the page cache a few pages so reclaim
+ * never stops. Prints a line every 30 s, then the totals:
  * operations, faults injected, crashes, fsyncs, remounts, recoveries, distinct seeds and
  * violations (each new one with its replay command; known bugs, see src/known.ts, summarised).
  * Exits 1 on any violation (with --allow-known, only on violations that are not known bugs).
@@ -14,16 +16,19 @@ import { parseArgs } from "./cli.js";
 import { formatFaults, parseFaults } from "./faults.js";
 import { KNOWN_BUGS } from "./known.js";
 import { addStats, formatViolation } from "./report.js";
-import { emptyStats, run, type Violation } from "./runner.js";
+import { emptyStats, policyOf, run, type Violation } from "./runner.js";
 import { TARGETS, target } from "./targets.js";
 
-const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", "allow-known": "flag" });
+const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", policy: "string", pressure: "flag", "allow-known": "flag" });
 const minutes = Number(args["minutes"] ?? 1);
 const fsList = args["fs"] ? [target(String(args["fs"])).name] : TARGETS.map((t) => t.name);
 const firstSeed = Number(args["seed"] ?? 1);
 const ops = Number(args["ops"] ?? 3000);
 const faults = parseFaults(String(args["faults"] ?? "default"));
 const allowKnown = Boolean(args["allow-known"]);
+const policy = args["policy"] !== undefined ? String(args["policy"]) : undefined;
+const pressure = Boolean(args["pressure"]);
+const policyRuns = new Map(fsList.map((f) => [f, new Map<string, number>()]));
 
 const start = performance.now();
 const deadline = start + minutes * 60_000;
@@ -34,11 +39,13 @@ const known = new Map<string, Violation[]>();
 let runs = 0;
 let lastReport = start;
 
-console.log(`soak: ${minutes} min on ${fsList.join(", ")}, ${ops} operations per run, seeds from ${firstSeed}, faults ${formatFaults(faults)}`);
+console.log(`soak: ${minutes} min on ${fsList.join(", ")}, ${ops} operations per run, seeds from ${firstSeed}, faults ${formatFaults(faults)}, eviction policy ${policy ?? "by seed"}${pressure ? ", memory pressure" : ""}`);
 for (let seed = firstSeed; performance.now() < deadline; seed++) {
   for (const fs of fsList) {
-    const r = run({ fs, seed, ops, faults });
+    const r = run({ fs, seed, ops, faults, pressure, ...(policy ? { policy } : {}) });
     runs++;
+    const byPolicy = policyRuns.get(fs)!;
+    byPolicy.set(policyOf({ seed, policy }), (byPolicy.get(policyOf({ seed, policy })) ?? 0) + 1);
     addStats(totals.get(fs)!, r.stats);
     seeds.set(fs, seeds.get(fs)! + 1);
     if (r.violation) {
@@ -72,6 +79,8 @@ for (const fs of fsList) {
   console.log(`  recoveries          ${s.recoveries}  (fsck repaired ${s.fsckProblemsRepaired} problems)`);
   console.log(`  faults injected     ${s.readErrors + s.writeErrors + s.flushErrors} I/O errors (${s.readErrors} read, ${s.writeErrors} write, ${s.flushErrors} flush) in ${s.ioWindows} windows; ${s.tinyBoots} tiny-memory boots`);
   console.log(`  fault outcomes      ${s.eio} EIO, ${s.enomem} ENOMEM, ${s.enospc} ENOSPC; ${s.expectedErrors} errors as the model predicted`);
+  console.log(`  reclaim             ${s.pagesReclaimed} pages reclaimed, ${s.kswapdRuns} kswapd runs, ${s.allocStalls} direct-reclaim stalls, ${s.refaults} refaults, ${s.oomReports} OOM reports`);
+  console.log(`  eviction policies   ${[...policyRuns.get(fs)!].map(([p, n]) => `${p} ${n}`).join(", ")} runs`);
   if (s.cleanButInconsistent > 0) console.log(`  note                ${s.cleanButInconsistent} unmounts after write errors left an image marked clean that fsck found inconsistent`);
 }
 const knownHits = [...known.values()].reduce((a, l) => a + l.length, 0);

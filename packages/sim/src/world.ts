@@ -32,6 +32,13 @@ export interface WorldHooks {
 export interface WorldOptions {
   memory: string | number;
   seed: number;
+  /** The machine's eviction policy, by registered name (default: the machine's default). */
+  evictionPolicy?: string;
+  /**
+   * Pages left for the page cache above the high watermark: the rest of free memory is taken at
+   * boot (vmalloc, as a balloon driver would), so reclaim runs all the time. Default: no balloon.
+   */
+  cachePages?: number;
   /** Chooses how long each write stays in flight. */
   inflight: Rng;
   hooks?: WorldHooks;
@@ -97,8 +104,12 @@ export class World {
     readonly target: FsTarget,
     options: WorldOptions,
   ) {
-    this.machine = Machine.boot({ memory: options.memory, seed: options.seed });
+    this.machine = Machine.boot({ memory: options.memory, seed: options.seed, ...(options.evictionPolicy ? { evictionPolicy: options.evictionPolicy } : {}) });
     this.memory = this.machine.config.memory;
+    if (options.cachePages !== undefined) {
+      const spare = this.machine.reclaim.freePages() - this.machine.pages.watermarks.high - options.cachePages;
+      if (spare > 0) this.machine.vmalloc.vmalloc(spare * 4096);
+    }
     this.vfs = new Vfs(this.machine);
     this.fs = createNodeFs(this.vfs);
     this.sim = new SimDevice(store, this.machine.scheduler, { model: { latencyNs: LATENCY_NS, bytesPerSecond: 4 * 2 ** 30 } });

@@ -38,7 +38,7 @@ export const enum Gfp {
   Atomic = 1 << 2,
   /** Zero the pages before returning them (__GFP_ZERO). */
   Zero = 1 << 3,
-  /** Fail rather than enter the slow path (reclaim, compaction) (__GFP_NORETRY). */
+  /** Try the slow path (reclaim, compaction) once, then fail rather than retry (__GFP_NORETRY). */
   NoRetry = 1 << 4,
 }
 
@@ -330,8 +330,10 @@ export class PageAllocator {
   private slowPath(order: number, gfp: number): number {
     for (const hook of this.lowWatermarkHooks) hook();
     const atMin = this.getPageFromFreelist(order, gfp, this.watermarks.min);
-    if (atMin >= 0 || gfp & (Gfp.NoRetry | Gfp.Atomic)) return atMin;
-    for (let attempt = 0; attempt < 16; attempt++) {
+    if (atMin >= 0 || gfp & Gfp.Atomic) return atMin;
+    // __GFP_NORETRY (readahead, opportunistic allocations): one light round, never a retry loop.
+    const attempts = gfp & Gfp.NoRetry ? 1 : 16;
+    for (let attempt = 0; attempt < attempts; attempt++) {
       let progress = false;
       for (const step of this.slowPaths) {
         if (step(order, gfp)) {
