@@ -24,3 +24,5 @@ export * from "./mm/eviction.js";
 export * from "./mm/lru/node-pool.js";
 export * from "./mm/lru/linux.js";
 export * from "./mm/reclaim.js";
+export * from "./mm/swap.js";
+export * from "./mm/anon.js";

@@ -17,6 +17,7 @@ import { verifyMemory } from "./mm/verify.js";
 import { buddyinfo, formatBuddyinfo, formatMeminfo, formatPagetypeinfo, meminfo, pagetypeinfo, type Meminfo, type PageTypeInfo } from "./mm/reports.js";
 import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, type EvictionPolicy } from "./mm/eviction.js";
 import { Reclaim } from "./mm/reclaim.js";
+import { AnonMemory } from "./mm/anon.js";
 import "./mm/lru/linux.js";
 import { Rng } from "./engine/rng.js";
 import { Scheduler } from "./engine/scheduler.js";
@@ -74,6 +75,8 @@ export class Machine {
   readonly scheduler: Scheduler;
   /** Reclaim: the LRU of reclaimable folios, kswapd, direct reclaim, shrinkers, OOM reports. */
   readonly reclaim: Reclaim;
+  /** Anonymous memory and its swap area. */
+  readonly anon: AnonMemory;
 
   private constructor(config: MachineConfig, parent: DependencyContainer) {
     const bytes = parseSize(config.memory, "memory size");
@@ -117,9 +120,20 @@ export class Machine {
         }),
       });
     }
+    // Anonymous folios get their own instance of the policy (Linux keeps separate anon and file lists).
+    const anonPolicy = () => {
+      const p = createEvictionPolicy(policyName);
+      if (!p) throw fail("EINVAL", `unknown eviction policy "${policyName}" (registered: ${evictionPolicyNames().join(", ")})`);
+      return p;
+    };
     reg(TOKENS.Reclaim, (r) =>
-      new Reclaim(r.resolve(TOKENS.EvictionPolicy), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.OwnerRegistry),
+      new Reclaim(r.resolve(TOKENS.EvictionPolicy), anonPolicy(), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.OwnerRegistry),
         r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler)));
+    reg(TOKENS.AnonMemory, (r) => {
+      const anon = new AnonMemory(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.Reclaim), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler));
+      r.resolve<Reclaim>(TOKENS.Reclaim).swapFree = () => (anon.swap ? anon.swap.slots - anon.swap.inUse : -1);
+      return anon;
+    });
 
     // Resolve in a fixed order, so slab caches are created in the same order on every boot.
     this.rng = c.resolve(TOKENS.Rng);
@@ -135,6 +149,7 @@ export class Machine {
     this.hugetlb = c.resolve(TOKENS.HugetlbPool);
     this.vmalloc = c.resolve(TOKENS.Vmalloc);
     this.reclaim = c.resolve(TOKENS.Reclaim);
+    this.anon = c.resolve(TOKENS.AnonMemory);
     const policy = this.reclaim.policy;
     if (policy.counters) this.vmstat.addSource(() => policy.counters!());
     if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);

@@ -25,4 +25,6 @@ export const TOKENS = {
   EvictionPolicy: Symbol.for("folio.EvictionPolicy"),
   /** {@link Reclaim}: the LRU, kswapd, direct reclaim and shrinkers. */
   Reclaim: Symbol.for("folio.Reclaim"),
+  /** {@link AnonMemory}: anonymous regions and the swap area. */
+  AnonMemory: Symbol.for("folio.AnonMemory"),
 } as const;

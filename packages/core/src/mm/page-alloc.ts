@@ -40,6 +40,12 @@ export const enum Gfp {
   Zero = 1 << 3,
   /** Try the slow path (reclaim, compaction) once, then fail rather than retry (__GFP_NORETRY). */
   NoRetry = 1 << 4,
+  /**
+   * The caller holds no folio lock and may wait for writeback to make progress when reclaim finds
+   * only folios under I/O (reclaim_throttle): user page faults and other entry points that own
+   * nothing. Without it direct reclaim never waits.
+   */
+  MayThrottle = 1 << 5,
 }
 
 /** The three watermarks, in pages. Below `low` kswapd wakes; allocations fail below `min`. */

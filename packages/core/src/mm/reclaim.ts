@@ -42,6 +42,8 @@ const SHRINK_BATCH = 128;
 const RECLAIM_BATCH = 32;
 /** How long kswapd sleeps before retrying when it could free nothing (waiting for writeback). */
 const KSWAPD_RETRY_NS = 100 * MILLISECOND;
+/** Longest a throttled direct reclaim waits for writeback (reclaim_throttle's HZ/10). */
+const THROTTLE_NS = 100 * MILLISECOND;
 /** Span of page indexes within one owner in a policy key. */
 const INDEX_SPAN = 2 ** 32;
 
@@ -66,8 +68,10 @@ export class Reclaim {
   private reclaiming = false;
 
   constructor(
-    /** The eviction policy: which LRU folio goes next. */
+    /** The eviction policy of file folios: which one goes next. */
     readonly policy: EvictionPolicy,
+    /** The eviction policy of anonymous (swap-backed) folios: another instance of the same kind. */
+    readonly anonPolicy: EvictionPolicy,
     private readonly folios: FolioTable,
     private readonly pages: PageAllocator,
     private readonly owners: OwnerRegistry,
@@ -75,6 +79,7 @@ export class Reclaim {
     private readonly scheduler: Scheduler,
   ) {
     policy.resize(0);
+    anonPolicy.resize(0);
     pages.onLowWatermark(() => this.wakeKswapd());
     pages.addSlowPath((order, gfp) => this.directReclaim(order, gfp));
     pages.setOomReporter((order) => this.oomReport(order));
@@ -96,13 +101,14 @@ export class Reclaim {
     const key = this.keyOf(folio);
     if (this.folioOfKey.has(key)) throw fail("EEXIST", `page ${f.index(folio)} of owner ${f.owner(folio)} is already on the LRU`);
     const nr = f.nrPages(folio);
+    const anon = f.test(folio, FolioFlag.SwapBacked);
     this.folioOfKey.set(key, folio);
     f.clear(folio, FolioFlag.Referenced);
     f.set(folio, FolioFlag.Lru);
     this.lruPages += nr;
-    this.vm.stat[Stat.InactiveFile] += nr;
+    this.vm.stat[anon ? Stat.InactiveAnon : Stat.InactiveFile] += nr;
     if (shadow >= 0) this.vm.events[VmEvent.WorkingsetRefault] += nr;
-    this.policy.insert(key, shadow);
+    (anon ? this.anonPolicy : this.policy).insert(key, shadow);
   }
 
   /**
@@ -116,7 +122,7 @@ export class Reclaim {
   markAccessed(folio: number): void {
     const f = this.folios;
     if (!f.testAndSet(folio, FolioFlag.Referenced)) return;
-    if (f.test(folio, FolioFlag.Lru)) this.policy.access(this.keyOf(folio));
+    if (f.test(folio, FolioFlag.Lru)) this.policyOf(folio).access(this.keyOf(folio));
   }
 
   /**
@@ -128,8 +134,12 @@ export class Reclaim {
     if (!f.testAndClear(folio, FolioFlag.Lru)) return;
     const key = this.keyOf(folio);
     this.folioOfKey.delete(key);
-    this.unaccount(f.nrPages(folio));
-    this.policy.remove(key);
+    this.unaccount(folio);
+    this.policyOf(folio).remove(key);
+  }
+
+  private policyOf(folio: number): EvictionPolicy {
+    return this.folios.test(folio, FolioFlag.SwapBacked) ? this.anonPolicy : this.policy;
   }
 
   /**
@@ -191,18 +201,19 @@ export class Reclaim {
     this.reclaiming = true;
     try {
       const lruBefore = this.folioOfKey.size;
-      const { scanned, freed } = this.shrinkLru(nrPages, direct);
-      return freed + this.shrinkSlab(scanned, lruBefore);
+      // File pages first; anonymous pages (which cost a swap write) for what the file LRU could not give.
+      const file = this.shrinkLru(this.policy, nrPages, direct);
+      const anon = file.freed < nrPages && this.anonPolicy.size > 0 ? this.shrinkLru(this.anonPolicy, nrPages - file.freed, direct) : { scanned: 0, freed: 0 };
+      return file.freed + anon.freed + this.shrinkSlab(file.scanned + anon.scanned, lruBefore);
     } finally {
       this.reclaiming = false;
     }
   }
 
-  private shrinkLru(target: number, direct: boolean): { scanned: number; freed: number } {
-    const policy = this.policy;
+  private shrinkLru(policy: EvictionPolicy, target: number, direct: boolean): { scanned: number; freed: number } {
     const f = this.folios;
     const ev = this.vm.events;
-    policy.resize(this.folioOfKey.size);
+    policy.resize(policy.size);
     const limit = policy.size;
     let scanned = 0;
     let freed = 0;
@@ -218,11 +229,11 @@ export class Reclaim {
       const result = this.tryRelease(folio, policy.shadow(key));
       if (result === PageOpResult.Done) {
         this.folioOfKey.delete(key);
-        this.unaccount(nr);
+        this.unaccount(folio, nr);
         freed += nr;
         ev[direct ? VmEvent.PgstealDirect : VmEvent.PgstealKswapd] += nr;
       } else {
-        if (f.test(folio, FolioFlag.Dirty)) skippedDirty = true;
+        if (f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.SwapBacked)) skippedDirty = true;
         policy.keep(key);
       }
     }
@@ -239,7 +250,8 @@ export class Reclaim {
       ev[VmEvent.ReclaimSkipWriteback] += nr;
       return PageOpResult.Busy;
     }
-    if (f.test(folio, FolioFlag.Dirty)) {
+    // A dirty file folio waits for the flusher; a dirty anonymous one is its owner's to swap out.
+    if (f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.SwapBacked)) {
       ev[VmEvent.ReclaimSkipDirty] += nr;
       return PageOpResult.Busy;
     }
@@ -307,7 +319,29 @@ export class Reclaim {
     if (gfp & Gfp.Atomic || this.reclaiming) return false;
     this.vm.events[VmEvent.AllocStall]++;
     const short = this.pages.watermarks.min - this.freePages();
-    return this.shrink(Math.max(RECLAIM_BATCH, (2 << order) + short), true) > 0;
+    if (this.shrink(Math.max(RECLAIM_BATCH, (2 << order) + short), true) > 0) return true;
+    return gfp & Gfp.MayThrottle ? this.throttle() : false;
+  }
+
+  /**
+   * reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): nothing could be freed but folios are under
+   * writeback, so wait (running the engine) until one of them completes or memory frees up, at
+   * most {@link THROTTLE_NS} of virtual time. Only for callers that hold no folio lock
+   * ({@link Gfp.MayThrottle}). Returns whether anything changed, i.e. whether a retry may succeed.
+   */
+  private throttle(): boolean {
+    const s = this.vm.stat;
+    const writeback = s[Stat.Writeback]!;
+    if (writeback === 0) return false;
+    const free = this.freePages();
+    const until = this.scheduler.now + THROTTLE_NS;
+    this.vm.events[VmEvent.ReclaimThrottle]++;
+    try {
+      this.scheduler.waitUntil(() => s[Stat.Writeback]! < writeback || this.freePages() > free || this.scheduler.now >= until, "reclaim throttled on writeback", THROTTLE_NS);
+    } catch {
+      return false; // nothing left to run: the writeback will not complete
+    }
+    return s[Stat.Writeback]! < writeback || this.freePages() > free;
   }
 
   /** What an OOM report says: where the machine's memory is when an allocation fails. */
@@ -327,16 +361,20 @@ export class Reclaim {
       hugetlb: s[Stat.HugetlbPages]!,
       kmallocLarge: s[Stat.LargeKmalloc]!,
       shrinkable: [...this.shrinkers].reduce((n, sh) => n + sh.count(), 0),
+      swapFree: this.swapFree(),
     };
     const summary =
       `OOM: order-${order} request; reclaim could free nothing more: ${counters.lru} pages on the LRU ` +
-      `(${counters.dirty} dirty, ${counters.writeback} under writeback), ${counters.anon} anonymous (unreclaimable without swap), ` +
+      `(${counters.dirty} dirty, ${counters.writeback} under writeback), ${counters.anon} anonymous (${counters.swapFree >= 0 ? `${counters.swapFree} swap slots free` : "unreclaimable: no swap"}), ` +
       `${counters.slabUnreclaimable} unreclaimable slab, ${counters.vmalloc} vmalloc, ${counters.hugetlb} hugetlb`;
     return { summary, counters };
   }
 
-  private unaccount(nr: number): void {
+  /** Free swap slots, or -1 without swap; set by the anonymous-memory subsystem. */
+  swapFree: () => number = () => -1;
+
+  private unaccount(folio: number, nr = this.folios.nrPages(folio)): void {
     this.lruPages -= nr;
-    this.vm.stat[Stat.InactiveFile] -= nr;
+    this.vm.stat[this.folios.test(folio, FolioFlag.SwapBacked) ? Stat.InactiveAnon : Stat.InactiveFile] -= nr;
   }
 }

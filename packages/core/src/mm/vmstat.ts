@@ -80,6 +80,11 @@ export const enum VmEvent {
   OomReport,
   /** Shadow entries dropped by their shrinker. */
   WorkingsetNodereclaim,
+  /** Pages read from / written to swap. */
+  SwapIn,
+  SwapOut,
+  /** Direct reclaims that waited for writeback (reclaim_throttle). */
+  ReclaimThrottle,
   Count,
 }
 
@@ -90,7 +95,7 @@ export const EVENT_NAMES: readonly string[] = [
   "htlb_buddy_alloc_success", "htlb_free", "htlb_buddy_alloc_fail", "folio_alloc", "folio_free",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "nr_reclaim_skip_dirty", "nr_reclaim_skip_writeback",
   "nr_reclaim_skip_busy", "nr_reclaim_kept", "slabs_scanned", "pageoutrun", "allocstall", "workingset_refault_file", "oom_report",
-  "workingset_nodereclaim",
+  "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle",
 ];
 
 /** The per-machine counters. */

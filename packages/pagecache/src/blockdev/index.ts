@@ -8,3 +8,4 @@ export * from "./sim.js";
 export * from "./faulty.js";
 export * from "./sync-io.js";
 export * from "./registry.js";
+export * from "./swap.js";
