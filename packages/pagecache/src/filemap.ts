@@ -25,32 +25,41 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   let copied = 0;
   while (pos < end) {
     const index = Math.floor(pos / PAGE_SIZE);
-    let folio = cache.lookup(mapping, index);
+    // Our own reference from lookup to copy (as filemap_get_read_batch takes one): starting
+    // readahead, or waiting, may allocate, and reclaim must not free the folio under us.
+    let folio = cache.getFolio(mapping, index);
     if (folio === 0) {
       syncReadahead(cache, file, index, lastIndex - index + 1, cb);
-      folio = cache.lookup(mapping, index);
-      if (folio === 0) folio = createAndRead(cache, file, index, cb);
+      folio = cache.getFolio(mapping, index);
+      if (folio === 0) {
+        folio = createAndRead(cache, file, index, cb);
+        f.get(folio);
+      }
     } else if (f.test(folio, FolioFlag.Readahead)) {
       asyncReadahead(cache, file, folio, lastIndex - index + 1, cb);
     }
-    if (!f.test(folio, FolioFlag.Uptodate)) {
-      const state = waitUptodate(cache, file, folio, cb);
-      if (state === Wait.Truncated) continue; // look the index up again, as Linux retries
-      if (state === Wait.Failed) {
-        if (copied > 0) break;
-        throw fail("EIO", `read of ${mapping.host.label} at page ${index} failed`);
+    try {
+      if (!f.test(folio, FolioFlag.Uptodate)) {
+        const state = waitUptodate(cache, file, folio, cb);
+        if (state === Wait.Truncated) continue; // look the index up again, as Linux retries
+        if (state === Wait.Failed) {
+          if (copied > 0) break;
+          throw fail("EIO", `read of ${mapping.host.label} at page ${index} failed`);
+        }
+        // A wait ran the engine: the file may have been truncated meanwhile.
+        end = Math.min(end, mapping.host.size);
+        if (pos >= end) break;
       }
-      // A wait ran the engine: the file may have been truncated meanwhile.
-      end = Math.min(end, mapping.host.size);
-      if (pos >= end) break;
+      const folioStart = f.index(folio) * PAGE_SIZE;
+      const n = Math.min(folioStart + f.size(folio), end) - pos;
+      const src = f.dataOffset(folio) + (pos - folioStart);
+      dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
+      cache.markAccessed(folio);
+      pos += n;
+      copied += n;
+    } finally {
+      f.put(folio);
     }
-    const folioStart = f.index(folio) * PAGE_SIZE;
-    const n = Math.min(folioStart + f.size(folio), end) - pos;
-    const src = f.dataOffset(folio) + (pos - folioStart);
-    dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
-    cache.markAccessed(folio);
-    pos += n;
-    copied += n;
   }
   file.ra.prevPos = pos;
   return copied;

@@ -218,6 +218,9 @@ export class Reclaim {
     let scanned = 0;
     let freed = 0;
     let skippedDirty = false;
+    // Victims the owner kept stay isolated until the pass ends (shrink_folio_list's putback), so
+    // the policy moves on to other folios — and other lists — instead of offering them again.
+    const kept: number[] = [];
     while (freed < target && scanned < limit) {
       const key = policy.evict();
       if (key < 0) break;
@@ -234,9 +237,10 @@ export class Reclaim {
         ev[direct ? VmEvent.PgstealDirect : VmEvent.PgstealKswapd] += nr;
       } else {
         if (f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.SwapBacked)) skippedDirty = true;
-        policy.keep(key);
+        kept.push(key);
       }
     }
+    for (const key of kept) policy.keep(key);
     if (skippedDirty) for (const hook of this.dirtyPressureHooks) hook();
     return { scanned, freed };
   }

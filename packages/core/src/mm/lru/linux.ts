@@ -46,6 +46,9 @@ const ACTIVE = 1;
 const REFERENCED = 1;
 const WORKINGSET = 2;
 
+/** Victims remembered for {@link LinuxPolicy.keep}; a victim kept after more evictions than this only loses its PG_workingset bit. */
+const PENDING_LIMIT = 4096;
+
 /** Pages of 4 KiB in 1 GiB: where Linux's inactive:active ratio starts to grow. */
 export const PAGES_PER_GIB = 262_144;
 
@@ -89,7 +92,8 @@ export class LinuxPolicy implements EvictionPolicy {
   private scanCredit = 0;
   private lastKey = -1;
   private lastShadow = -1;
-  private lastBits = 0;
+  /** Bits of recent victims, by key, in case the cache keeps them after all (bounded, oldest dropped). */
+  private readonly pending = new Map<number, number>();
 
   get size(): number {
     return this.pool.count[INACTIVE]! + this.pool.count[ACTIVE]!;
@@ -148,7 +152,8 @@ export class LinuxPolicy implements EvictionPolicy {
       const key = pool.keys[t]!;
       const bits = pool.bits[t]!;
       this.lastKey = key;
-      this.lastBits = bits;
+      this.pending.set(key, bits);
+      if (this.pending.size > PENDING_LIMIT) this.pending.delete(this.pending.keys().next().value!);
       this.lastShadow = this.age * 2 + ((bits & WORKINGSET) !== 0 ? 1 : 0);
       this.age++;
       this.evictions++;
@@ -163,17 +168,25 @@ export class LinuxPolicy implements EvictionPolicy {
     return key === this.lastKey ? this.lastShadow : -1;
   }
 
-  /** The page could not go (dirty, locked): it is put back at the inactive head and not counted. */
+  /**
+   * The page could not go (dirty, locked): it is put back at the inactive head with its
+   * PG_workingset bit, and its eviction is not counted. The cache may keep several victims aside
+   * before putting them back; the last {@link PENDING_LIMIT} victims are remembered for this.
+   */
   keep(key: number): void {
     const pool = this.pool;
     if (pool.find(key) !== NIL) return;
     const n = pool.alloc(key);
-    if (key === this.lastKey) {
-      pool.bits[n] = this.lastBits & WORKINGSET;
+    const bits = this.pending.get(key);
+    if (bits !== undefined) {
+      this.pending.delete(key);
+      pool.bits[n] = bits & WORKINGSET;
       this.age--;
       this.evictions--;
-      this.lastKey = -1;
-      this.lastShadow = -1;
+      if (key === this.lastKey) {
+        this.lastKey = -1;
+        this.lastShadow = -1;
+      }
     }
     pool.pushHead(INACTIVE, n);
   }
