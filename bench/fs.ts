@@ -72,7 +72,7 @@ function remount(f: FolioFs): void {
 
 /** Writes `data` to `path` (creating its directory) in 1 MiB writeSync calls, fsyncs and closes. */
 function writeWhole(f: FolioFs, path: string, data: Buffer): void {
-  // Never mkdirSync("", { recursive: true }): it loops forever in @folio/vfs (node/fs.ts, mkdirSync).
+  // A file in the root needs no mkdir (mkdirSync("") is ENOENT, as in node:fs).
   const dir = path.slice(0, path.lastIndexOf("/"));
   if (dir !== "") f.fs.mkdirSync(dir, { recursive: true });
   const fd = f.fs.openSync(path, "w");

@@ -216,7 +216,7 @@ function memfsRandom(vol: Volume, fd: number, dst: Buffer, offsets: Int32Array, 
  * (checked with v8.GCProfiler; n is halved until none runs, since a scavenge would hide garbage).
  * The same measurement of `run(0)` (the cost of measuring) is subtracted. Median of `samples`.
  */
-function heapPerOp(run: (n: number) => number, n: number, samples: number): Stat {
+export function heapPerOp(run: (n: number) => number, n: number, samples: number): Stat {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error("global.gc is missing: run node with --expose-gc");
   const delta = (count: number): number | null => {

@@ -8,6 +8,7 @@ import { fsSuite } from "./fs.js";
 import { pagecacheSuite } from "./pagecache.js";
 import { policiesSuite } from "./policies.js";
 import { filesystemsSuite } from "./filesystems.js";
+import { mmapSuite } from "./mmap.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
@@ -15,4 +16,5 @@ export const SUITES: readonly Suite[] = [
   policiesSuite,
   filesystemsSuite,
   fsSuite,
+  mmapSuite,
 ];

@@ -6,10 +6,11 @@
 import "reflect-metadata";
 import { pathToFileURL } from "node:url";
 import { inject } from "tsyringe";
-import { FolioFlag, Machine, PageOpCaller, PageOpResult, TOKENS, fail, type ErrorCode, type PageOwner } from "@folio/core";
+import { FolioFlag, Machine, PageOpCaller, PageOpResult, TOKENS, fail, type ErrorCode, type MappableFile, type PageOwner } from "@folio/core";
 import {
-  PAGECACHE_TOKENS, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite, openCachedFile, performWrite, truncateInodePages, truncateSetSize,
-  writeCachePages, writebackMappings, zeroFolioRange, type Flusher, type Mapping, type PageCache, type PageCacheOwner, type WritebackControl,
+  PAGECACHE_TOKENS, filemapMmap, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite, openCachedFile, performWrite, truncateInodePages,
+  truncateSetSize, writeCachePages, writebackMappings, zeroFolioRange, type Flusher, type Mapping, type PageCache, type PageCacheOwner,
+  type WritebackControl,
 } from "@folio/pagecache";
 import { FileType, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, fileTypeOf, filesystem } from "@folio/fs-api";
 import type { DirEntry, FsFile, InodeAttr, SetAttr, StatFs, SuperBlock } from "@folio/fs-api";
@@ -55,11 +56,15 @@ export class RamFs implements SuperBlock {
   /** Writeback has nowhere to write to: it only marks our dirty folios clean (they stay cached). */
   writebackInodes(wbc: WritebackControl): number {
     const mine = [...this.cache.dirtyMappings].filter((m) => this.inodes.get(m.host.ino)?.mapping === m);
-    return writebackMappings(mine, wbc, (m, w) => writeCachePages(this.cache, m, w, (folio) => {
+    return writebackMappings(mine, wbc, (m, w) => this.cleanPages(m, w));
+  }
+  /** Our writepages: "writes" the dirty folios `wbc` selects by marking them clean. */
+  private cleanPages(m: Mapping, wbc: WritebackControl): void {
+    writeCachePages(this.cache, m, wbc, (folio) => {
       this.cache.startWriteback(m, folio);
       this.cache.unlock(folio);
       this.cache.endWriteback(m, folio);
-    }));
+    });
   }
   evictInode(ino: number): void {
     if ((this.inodes.get(ino)?.attr.nlink ?? 1) > 0) return; // still named: its data lives only here
@@ -131,6 +136,15 @@ export class RamFs implements SuperBlock {
   }
   fsync(): void {} // nothing to make durable
   release(): void {}
+  /** Mappings fault pages in as read() does (a folio nobody wrote is zero-filled); msync makes nothing more durable. */
+  mmap(file: FsFile): MappableFile {
+    return filemapMmap(this.cache, file, {
+      read: { readFolio: (_f, folio) => finishRead(this.cache, this.filled(folio), true) },
+      writepages: (m, w) => this.cleanPages(m, w),
+      fsync: () => {},
+      throttle: this.flusher, // a process dirtying pages through a mapping is paused like a writer
+    });
+  }
 
   // ── Helpers ──
   private now(): number { return this.machine.wallClockNs(); }

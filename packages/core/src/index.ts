@@ -26,3 +26,4 @@ export * from "./mm/lru/linux.js";
 export * from "./mm/reclaim.js";
 export * from "./mm/swap.js";
 export * from "./mm/anon.js";
+export * from "./mm/mmap/index.js";

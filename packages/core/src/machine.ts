@@ -18,6 +18,7 @@ import { buddyinfo, formatBuddyinfo, formatMeminfo, formatPagetypeinfo, meminfo,
 import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, type EvictionPolicy } from "./mm/eviction.js";
 import { Reclaim } from "./mm/reclaim.js";
 import { AnonMemory } from "./mm/anon.js";
+import { UserMemory } from "./mm/mmap/user-memory.js";
 import "./mm/lru/linux.js";
 import { Rng } from "./engine/rng.js";
 import { Scheduler } from "./engine/scheduler.js";
@@ -77,6 +78,8 @@ export class Machine {
   readonly reclaim: Reclaim;
   /** Anonymous memory and its swap area. */
   readonly anon: AnonMemory;
+  /** User memory: address spaces (`mm.createAddressSpace`), page tables, page faults and the reverse map. */
+  readonly mm: UserMemory;
 
   private constructor(config: MachineConfig, parent: DependencyContainer) {
     const bytes = parseSize(config.memory, "memory size");
@@ -134,6 +137,13 @@ export class Machine {
       r.resolve<Reclaim>(TOKENS.Reclaim).swapFree = () => (anon.swap ? anon.swap.slots - anon.swap.inUse : -1);
       return anon;
     });
+    reg(TOKENS.UserMemory, (r) => {
+      const mm = new UserMemory(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.FolioTable),
+        r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.Reclaim), r.resolve(TOKENS.AnonMemory), r.resolve(TOKENS.VmStat));
+      // Reclaim reaches mapped folios through the reverse map: it is built after reclaim, so it plugs in here.
+      r.resolve<Reclaim>(TOKENS.Reclaim).rmap = mm.rmap;
+      return mm;
+    });
 
     // Resolve in a fixed order, so slab caches are created in the same order on every boot.
     this.rng = c.resolve(TOKENS.Rng);
@@ -150,6 +160,7 @@ export class Machine {
     this.vmalloc = c.resolve(TOKENS.Vmalloc);
     this.reclaim = c.resolve(TOKENS.Reclaim);
     this.anon = c.resolve(TOKENS.AnonMemory);
+    this.mm = c.resolve(TOKENS.UserMemory);
     const policy = this.reclaim.policy;
     if (policy.counters) this.vmstat.addSource(() => policy.counters!());
     if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);
@@ -183,9 +194,15 @@ export class Machine {
     return describeFrame({ map: this.memmap, pages: this.pages, folios: this.folios, slab: this.slab, vmalloc: this.vmalloc, owners: this.owners }, pfn);
   }
 
-  /** Checks every frame and counter; returns the inconsistencies found (none on a healthy machine). */
+  /**
+   * Checks every frame and counter, and every page table against the mapcounts and reverse map
+   * (`mm.verify`); returns the inconsistencies found (none on a healthy machine).
+   */
   verify(): string[] {
-    return verifyMemory({ map: this.memmap, pages: this.pages, folios: this.folios, slab: this.slab, vmalloc: this.vmalloc, hugetlb: this.hugetlb, vm: this.vmstat });
+    return [
+      ...verifyMemory({ map: this.memmap, pages: this.pages, folios: this.folios, slab: this.slab, vmalloc: this.vmalloc, hugetlb: this.hugetlb, vm: this.vmstat }),
+      ...this.mm.verify(),
+    ];
   }
 
   /** /proc/meminfo as an object (KiB). */

@@ -27,4 +27,6 @@ export const TOKENS = {
   Reclaim: Symbol.for("folio.Reclaim"),
   /** {@link AnonMemory}: anonymous regions and the swap area. */
   AnonMemory: Symbol.for("folio.AnonMemory"),
+  /** {@link UserMemory}: address spaces, page tables and the reverse map. */
+  UserMemory: Symbol.for("folio.UserMemory"),
 } as const;

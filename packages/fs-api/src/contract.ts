@@ -1,4 +1,4 @@
-import type { Machine, Scheduler } from "@folio/core";
+import type { Machine, MappableFile, Scheduler } from "@folio/core";
 import type { BlockDevice, CachedFile, WritebackControl } from "@folio/pagecache";
 import type { DirEntry, FsckReport, InodeAttr, SetAttr, StatFs } from "./types.js";
 
@@ -100,6 +100,17 @@ export interface FileOperations {
   fsync(file: FsFile, datasync: boolean): void;
   /** The last descriptor of this open file was closed. */
   release(file: FsFile): void;
+  /**
+   * Optional (file_operations.mmap): the file is being mapped into an address space. Returns the
+   * {@link MappableFile} whose fault handlers serve the mapping — normally the page cache's
+   * `filemapMmap` with the filesystem's own read, writepages and page_mkwrite callbacks, which are
+   * the one kind of callback allowed to outlive the call (a fault comes long after mmap). The VFS
+   * has checked the open mode, and keeps `file` open until the mapping's last VMA is gone (it then
+   * calls `release(file)`). Without this
+   * entry point the VFS refuses to map the filesystem's files (ENODEV). Throws EACCES for a file
+   * that cannot be mapped.
+   */
+  mmap?(file: FsFile): MappableFile;
 }
 
 /** Everything a mounted filesystem implements. */

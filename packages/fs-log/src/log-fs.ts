@@ -37,6 +37,8 @@ import {
 } from "./format.js";
 import { LogWriter, appendChunks, appendRecords, writeCheckpoint } from "./log.js";
 import { loadState, readRecord, recount, walkSegment } from "./recovery.js";
+import { filemapMmap } from "@folio/pagecache";
+import type { MappableFile } from "@folio/core";
 import { LInode, type Attrs } from "./inode.js";
 import { mkfs } from "./mkfs.js";
 import { fsck } from "./fsck.js";
@@ -588,6 +590,43 @@ export class LogFs implements SuperBlock, WritebackTarget {
     const inode = this.inodes.get(file.ino);
     if (!inode || inode.mapping !== file.mapping || inode.opens === 0) return;
     inode.opens--;
+  }
+
+  /**
+   * mmap: the page cache's generic file mapping with this filesystem's callbacks. A page reserves
+   * its block when it first becomes writable through a shared mapping (page_mkwrite), as a write
+   * reserves at writeBegin; msync(MS_SYNC) is fsync.
+   */
+  mmap(file: FsFile): MappableFile {
+    this.op(false, () => {
+      if (!this.fileInode(file).isReg) throw fail("EACCES", `inode ${file.ino} is not a regular file`);
+    });
+    return filemapMmap(this.cache, file, {
+      read: this.readCallbacks(),
+      writepages: this.writepagesFn(),
+      pageMkwrite: (folio) => this.op(true, () => this.prepareMkwrite(file, folio)),
+      fsync: () => this.fsync(file, true),
+      throttle: this.flusher,
+    });
+  }
+
+  /**
+   * page_mkwrite (the folio locked, its writeback over): reserves a block for each page of the
+   * folio that has none, as writeBegin does, and stamps the times. It cannot clean the log or sync
+   * here (both may need this folio), so a log without room is ENOSPC: SIGBUS to the store.
+   */
+  private prepareMkwrite(file: FsFile, folio: number): void {
+    const inode = this.fileInode(file);
+    const f = this.cache.folios;
+    const fresh: number[] = [];
+    for (let i = f.index(folio); i < f.index(folio) + f.nrPages(folio); i++) if (!inode.reserved.has(i)) fresh.push(i);
+    if (fresh.length > 0 && !this.fits(fresh.length)) {
+      this.stats.enospc++;
+      throw fail("ENOSPC", `no space left on fs-log ${this.device.name} for pages dirtied through a mapping`);
+    }
+    for (const i of fresh) this.reserve(inode, i);
+    inode.mtimeNs = inode.ctimeNs = this.now();
+    this.attrChanged(inode);
   }
 
   // ───────────────────────────── data callbacks (built per call) ─────────────────────────────

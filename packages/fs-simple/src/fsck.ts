@@ -8,11 +8,13 @@
  * the superblock last, each group followed by a flush). Without it nothing is ever written.
  *
  * Passes: 0 superblock (falls back to the backup; a truncated image is shrunk); 1 inodes and
- * their block trees (pointers out of range, blocks past EOF, shared blocks — data blocks are
- * cloned, shared indirect blocks dropped —, block counts, sizes); 2 directories (rec_len, names,
- * entries to free inodes, ".", "..", duplicate names, extra names of a directory); 3
- * connectivity (unreachable directories and files go to /lost+found, or are freed when they are
- * empty or have no links); 4 link counts; 5 bitmaps and free counts; 6 the clean flag.
+ * their block trees (pointers out of range, blocks past EOF, block counts, sizes), with 1B for
+ * blocks claimed more than once: a read-only survey decides each one's owner before any tree is
+ * changed, and the other claimants get copies or, when their claim cannot be right, lose it;
+ * 2 directories (rec_len, names, entries to free inodes, ".", "..", duplicate names, extra
+ * names of a directory); 3 connectivity (unreachable directories and files go to /lost+found
+ * under a name not taken, or are freed when they are empty or have no links); 4 link counts;
+ * 5 bitmaps and free counts; 6 the clean flag.
  *
  * Every walk is bounded by the geometry: inode numbers by the inode count, block numbers by the
  * block count, directory sizes by their block maps, tree walks by reachability sets.
@@ -24,7 +26,7 @@ import {
   BACKUP_SUPER_BLOCK, BITS_PER_BLOCK, BLOCK_SIZE, DIND_START, DIRENT_HEADER, DT_DIR, INLINE_MAX, INODES_PER_BLOCK, INODE_FLAG_INLINE, INODE_SIZE,
   IND_START, MAX_FILE_SIZE, NDIR, PTRS_PER_BLOCK, ROOT_INO, STATE_CLEAN, SUPER_BLOCK, SYMLINK_MAX, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
   checkGeometry, clearBit, decodeInode, decodeSuper, direntSize, dtOf, emptyInode, encodeInode, encodeSuper, getU32, initDirBlock,
-  initEmptyDirBlock, nameBytes, nameString, putDirent, putU32, setBit, setDirentIno, setDirentRecLen, testBit, validType,
+  initEmptyDirBlock, nameBytes, nameString, parseDirBlock, putDirent, putU32, setBit, setDirentIno, setDirentRecLen, testBit, validType,
   type RawInode, type SuperBlockData,
 } from "./format.js";
 
@@ -39,6 +41,63 @@ interface FInode {
   claims: Set<number>;
   /** Directories and symlinks: file block index → device block, with a setter for the pointer. */
   map: Map<number, { block: number; set: (v: number) => void }>;
+  /** In use in the inode bitmap on disk. */
+  live: boolean;
+  /** Named from the root through the directories on disk (as the survey found them, before any check). */
+  reached: boolean;
+  /** Its block tree has pointers outside the data area (in the inode or in an indirect block). */
+  garbled: boolean;
+  /** Its claims waiting in lostClaims. */
+  lost: number;
+  /** Directories: file block index → device block, as the survey found them. */
+  dirBlocks: Map<number, number>;
+}
+
+/** How an inode uses a block it points at. */
+type Role = "data" | "indirect" | "double-indirect";
+
+/** One inode's claim on a block, as the survey found it. */
+interface Claim {
+  fi: FInode;
+  /** Where the pointer is in the inode's block tree (see childPath). */
+  path: number;
+  role: Role;
+  /** The claim cannot be right: it reads the block, or a block above it, as an indirect block holding pointers out of range. */
+  doomed: boolean;
+}
+
+/** A claim met by the walk: what the claimant needs to own the block, or a copy of it. */
+interface LostClaim {
+  fi: FInode;
+  block: number;
+  /** Sets the pointer (in the inode, or in an indirect block the claimant owns). */
+  set: (v: number) => void;
+  path: number;
+  role: Role;
+  /** The file block a data block holds, or the first file block an indirect block maps. */
+  index: number;
+  /** A data block of a directory or symlink: kept in the inode's map. */
+  keepMap: boolean;
+  /** An indirect block: walks a block as this claimant's indirect block at this place. */
+  descend: ((block: number) => void) | null;
+}
+
+/**
+ * The path of the pointer to a block in an inode's tree as one number: the inode slot (0–13),
+ * then one base-1025 digit (slot + 1) per indirect level.
+ */
+function childPath(parent: number, slot: number): number {
+  return parent * (PTRS_PER_BLOCK + 1) + slot + 1;
+}
+
+/** Lexicographic order of two keys of equal length. */
+function compareKeys(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+function isDotName(name: Uint8Array): boolean {
+  return (name.length === 1 && name[0] === 0x2e) || (name.length === 2 && name[0] === 0x2e && name[1] === 0x2e);
 }
 
 interface Entry {
@@ -48,6 +107,8 @@ interface Entry {
   ino: number;
   name: string;
   dot: 0 | 1 | 2;
+  /** The entry's type byte as found on disk (before any fix). */
+  typeOnDisk?: number;
 }
 
 /** Runs fsck on `ctx.device`. Throws EINVAL for a device holding no fs-simple image, ENOSYS for a newer format. */
@@ -75,7 +136,17 @@ class Checker {
   private readonly inodes = new Map<number, FInode>();
   /** Owner of each block: 0 free, -1 metadata, else an inode number. */
   private owner!: Int32Array;
-  private readonly dups: { fi: FInode; block: number; set: (v: number) => void; meta: boolean; index: number }[] = [];
+  /** How many inodes claim each block on disk (0, 1, or 2 for more), from the survey. */
+  private surveyed = new Uint8Array(0);
+  /** Blocks claimed more than once: every claim. */
+  private readonly contested = new Map<number, Claim[]>();
+  /** Their bytes before any repair (what each claimant's copy starts from). */
+  private readonly original = new Map<number, Uint8Array>();
+  /** Their owners (null: no claim can be right). */
+  private readonly decided = new Map<number, Claim | null>();
+  private readonly validIndirectCache = new Map<number, boolean>();
+  /** Claims that did not get their block, for resolveLostClaims. */
+  private readonly lostClaims: LostClaim[] = [];
   private allocCursor = 0;
   private entries = new Map<number, Entry[]>();
   private readonly parentOf = new Map<number, number>();
@@ -91,7 +162,6 @@ class Checker {
     this.checkSuper();
     this.readBitmaps();
     this.scanInodes();
-    this.resolveDuplicates();
     this.checkDirShapes();
     this.ensureRoot();
     this.scanDirectories();
@@ -199,7 +269,10 @@ class Checker {
         if (ino === 0) continue;
         const raw = decodeInode(buf, s * INODE_SIZE);
         if (raw.mode === 0) continue;
-        const fi: FInode = { ino, raw, changed: false, claims: new Set(), map: new Map() };
+        const fi: FInode = {
+          ino, raw, changed: false, claims: new Set(), map: new Map(),
+          live: testBit(this.ib, 0, ino), reached: false, garbled: false, lost: 0, dirBlocks: new Map(),
+        };
         if (!validType(raw.mode)) {
           this.problem("inode", `inode ${ino} has an invalid mode 0o${raw.mode.toString(8)}; cleared`);
           this.clearInode(fi, false);
@@ -209,8 +282,13 @@ class Checker {
         this.checkInode(fi);
       }
     }
+    // Who owns each block is settled before any block tree is changed (pass 1B).
+    this.survey();
+    for (const fi of [...this.inodes.values()]) this.walk(fi, Math.ceil(fi.raw.size / BLOCK_SIZE), (fi.raw.mode & S_IFMT) !== S_IFREG);
+    this.resolveLostClaims();
   }
 
+  /** Checks an inode's own fields; its block tree is walked once every inode has been read. */
   private checkInode(fi: FInode): void {
     const { raw, ino } = fi;
     const type = raw.mode & S_IFMT;
@@ -241,16 +319,153 @@ class Checker {
     if (type === S_IFLNK && (raw.size === 0 || raw.size > SYMLINK_MAX)) {
       this.problem("inode", `symlink ${ino} has size ${raw.size}; cleared`);
       this.clearInode(fi, true);
-      return;
     }
-    const limit = Math.ceil(raw.size / BLOCK_SIZE);
-    this.walk(fi, limit, type !== S_IFREG);
   }
 
-  /** Walks an inode's block tree, claiming blocks; fixes bad pointers and blocks past EOF on the model. */
+  // ───────────── pass 1B: blocks claimed more than once ─────────────
+  //
+  // A crash can leave two inodes claiming one block: a block freed in memory (a file deleted or
+  // truncated) and given to another file, when the new owner's inode reached the disk and the old
+  // owner's change did not. A garbled inode can claim anything. Before any tree is changed, a
+  // read-only survey finds every claim on every block and decides, for each block claimed more
+  // than once, which claim owns it (see decideOwners); only the owner ever changes the block. The
+  // other claimants get a copy of it (as e2fsck's pass 1D clones), so a file that was fsynced
+  // keeps its data whoever else claims its blocks, or lose their pointer when their claim cannot
+  // be right: a dead inode's, or one reading the block as an indirect block when it is not one.
+
+  /** Reads every inode's block tree without changing anything: claims, garbled trees, directory blocks, reachability; then decides owners. */
+  private survey(): void {
+    const counts = new Uint8Array(this.sb.blockCount);
+    for (const fi of this.inodes.values()) this.surveyTree(fi, (block) => (counts[block] = Math.min(2, counts[block]! + 1)));
+    this.surveyed = counts;
+    for (const fi of this.inodes.values()) {
+      this.surveyTree(fi, (block, claim) => {
+        if (counts[block]! < 2) return;
+        const list = this.contested.get(block);
+        if (list) list.push(claim);
+        else {
+          this.contested.set(block, [claim]);
+          this.original.set(block, this.read(block).slice());
+        }
+      });
+    }
+    this.surveyReach();
+    this.decideOwners();
+  }
+
+  /**
+   * Visits every claim of an inode's block tree, as `walk` will make them (pointers in the data
+   * area and below the size); marks the inode garbled if any pointer is out of range or an
+   * indirect block holds pointers out of range, and notes a directory's blocks.
+   */
+  private surveyTree(fi: FInode, visit: (block: number, claim: Claim) => void): void {
+    const { raw } = fi;
+    if (raw.flags & INODE_FLAG_INLINE) return;
+    const limit = Math.ceil(raw.size / BLOCK_SIZE);
+    const isDir = (raw.mode & S_IFMT) === S_IFDIR;
+    const data = (index: number, block: number, path: number, doomed: boolean) => {
+      visit(block, { fi, path, role: "data", doomed });
+      if (isDir) fi.dirBlocks.set(index, block);
+    };
+    const node = (block: number, path: number, start: number, depth: number, doomedAbove: boolean): void => {
+      const valid = this.validIndirect(block);
+      if (!valid) fi.garbled = true;
+      const doomed = doomedAbove || !valid;
+      visit(block, { fi, path, role: depth === 1 ? "indirect" : "double-indirect", doomed });
+      const buf = this.read(block);
+      const span = depth === 1 ? 1 : PTRS_PER_BLOCK;
+      for (let s = 0; s < PTRS_PER_BLOCK; s++) {
+        const p = getU32(buf, s * 4);
+        const first = start + s * span;
+        if (p === 0 || !this.inData(p) || first >= limit) continue;
+        if (depth === 1) data(first, p, childPath(path, s), doomed);
+        else node(p, childPath(path, s), first, 1, doomed);
+      }
+    };
+    for (let i = 0; i < NDIR; i++) {
+      const p = raw.ptrs[i]!;
+      if (p === 0) continue;
+      if (!this.inData(p)) fi.garbled = true;
+      else if (i < limit) data(i, p, i, false);
+    }
+    for (const [slot, start, depth] of [[NDIR, IND_START, 1], [NDIR + 1, DIND_START, 2]] as const) {
+      const top = raw.ptrs[slot]!;
+      if (top === 0) continue;
+      if (!this.inData(top)) fi.garbled = true;
+      else if (start < limit) node(top, slot, start, depth, false);
+    }
+  }
+
+  /** True when every pointer in the block lies in the data area: it can be an indirect block. */
+  private validIndirect(block: number): boolean {
+    let v = this.validIndirectCache.get(block);
+    if (v === undefined) {
+      const buf = this.read(block);
+      v = true;
+      for (let s = 0; s < PTRS_PER_BLOCK && v; s++) {
+        const p = getU32(buf, s * 4);
+        if (p !== 0 && !this.inData(p)) v = false;
+      }
+      this.validIndirectCache.set(block, v);
+    }
+    return v;
+  }
+
+  /** Marks the inodes named from the root through the directories as they are on disk (entries are not checked yet). */
+  private surveyReach(): void {
+    const root = this.inodes.get(ROOT_INO);
+    if (!root || (root.raw.mode & S_IFMT) !== S_IFDIR) return;
+    root.reached = true;
+    const queue = [root];
+    while (queue.length > 0) {
+      const d = queue.shift()!;
+      for (const block of d.dirBlocks.values()) {
+        for (const e of parseDirBlock(this.read(block), 0).entries) {
+          const t = e.ino === 0 || isDotName(e.name) ? undefined : this.inodes.get(e.ino);
+          if (!t || t.reached) continue;
+          t.reached = true;
+          if ((t.raw.mode & S_IFMT) === S_IFDIR) queue.push(t);
+        }
+      }
+    }
+  }
+
+  /**
+   * Picks the owner of each block claimed more than once. Claims that cannot be right never
+   * own: a dead inode's (no links, or neither in use in the inode bitmap nor named), and one
+   * that reads the block, or a block above it, as an indirect block holding pointers out of
+   * range. Among the others the most credible inode wins: in use in the inode bitmap (an inode
+   * made durable is, until it is freed; a deleted one whose table slot did not reach the disk
+   * is not), then named from the root, then with a sound block tree; then a claim as an
+   * indirect block over one as data (a copy of a data block keeps all of its data, a copy of an
+   * indirect block needs copies of every block below it); then the lower inode number.
+   */
+  private decideOwners(): void {
+    const key = (c: Claim): number[] => [c.fi.live ? 0 : 1, c.fi.reached ? 0 : 1, c.fi.garbled ? 1 : 0, c.role === "data" ? 1 : 0, c.fi.ino, c.path];
+    for (const [block, claims] of this.contested) {
+      let best: Claim | null = null;
+      let bestKey: number[] = [];
+      for (const c of claims) {
+        if (c.doomed || this.dead(c.fi)) continue;
+        const k = key(c);
+        if (best === null || compareKeys(k, bestKey) < 0) {
+          best = c;
+          bestKey = k;
+        }
+      }
+      this.decided.set(block, best);
+    }
+  }
+
+  /** An inode whose claims on shared blocks are stale: it has no links, or is neither in use in the inode bitmap nor named. */
+  private dead(fi: FInode): boolean {
+    return fi.raw.nlink === 0 || (!fi.live && !fi.reached);
+  }
+
+  /** Walks an inode's block tree, claiming blocks; fixes bad pointers and blocks past EOF in blocks it owns. */
   private walk(fi: FInode, limit: number, keepMap: boolean): void {
     const { raw, ino } = fi;
-    const data = (index: number, block: number, set: (v: number) => void) => {
+    const data = (index: number, block: number, set: (v: number) => void, path: number) => {
       if (!this.inData(block)) {
         this.problem("pointer", `inode ${ino}: file block ${index} points at block ${block}, outside the data area; cleared`);
         set(0);
@@ -261,12 +476,12 @@ class Checker {
         set(0);
         return;
       }
-      this.claim(fi, block, set, false, index);
+      if (!this.claim({ fi, block, set, path, role: "data", index, keepMap, descend: null })) return;
       if (keepMap) fi.map.set(index, { block, set });
     };
     for (let i = 0; i < NDIR; i++) {
       const p = raw.ptrs[i]!;
-      if (p !== 0) data(i, p, this.ptrSetter(fi, i));
+      if (p !== 0) data(i, p, this.ptrSetter(fi, i), i);
     }
     const tree = (slot: number, start: number, depth: number) => {
       const top = raw.ptrs[slot]!;
@@ -283,16 +498,20 @@ class Checker {
         clear(0);
         return;
       }
-      if (!this.claim(fi, top, clear, true, -1)) return;
-      this.node(fi, top, start, depth, limit, data);
+      const descend = (block: number) => this.node(fi, block, slot, start, depth, limit, data);
+      const role = depth === 1 ? "indirect" : "double-indirect";
+      if (this.claim({ fi, block: top, set: clear, path: slot, role, index: start, keepMap, descend })) descend(top);
     };
     tree(NDIR, IND_START, 1);
     tree(NDIR + 1, DIND_START, 2);
-    // With shared blocks the count is settled once they are resolved.
-    if (!this.dupOwners.has(fi) && raw.blocks !== fi.claims.size) this.fixBlocks(fi, fi.claims.size);
+    // With claims still to resolve, the count is settled when they are.
+    if (fi.lost === 0 && raw.blocks !== fi.claims.size) this.fixBlocks(fi, fi.claims.size);
   }
 
-  private node(fi: FInode, block: number, start: number, depth: number, limit: number, data: (i: number, b: number, set: (v: number) => void) => void): void {
+  private node(
+    fi: FInode, block: number, path: number, start: number, depth: number, limit: number,
+    data: (i: number, b: number, set: (v: number) => void, path: number) => void,
+  ): void {
     const buf = this.read(block);
     const span = depth === 1 ? 1 : PTRS_PER_BLOCK;
     for (let s = 0; s < PTRS_PER_BLOCK; s++) {
@@ -303,8 +522,9 @@ class Checker {
         this.touch(block);
       };
       const first = start + s * span;
+      const here = childPath(path, s);
       if (depth === 1) {
-        data(first, p, set);
+        data(first, p, set, here);
         continue;
       }
       if (!this.inData(p)) {
@@ -317,8 +537,8 @@ class Checker {
         set(0);
         continue;
       }
-      if (!this.claim(fi, p, set, true, -1)) continue;
-      this.node(fi, p, first, 1, limit, data);
+      const descend = (b: number) => this.node(fi, b, here, first, 1, limit, data);
+      if (this.claim({ fi, block: p, set, path: here, role: "indirect", index: first, keepMap: false, descend })) descend(p);
     }
   }
 
@@ -329,19 +549,23 @@ class Checker {
     };
   }
 
-  /** Claims a block for an inode; a block already owned is recorded as shared (false for indirect ones, which are not descended). */
-  private claim(fi: FInode, block: number, set: (v: number) => void, meta: boolean, index: number): boolean {
-    const o = this.owner[block]!;
-    if (o === 0) {
-      this.owner[block] = fi.ino;
-      fi.claims.add(block);
+  /**
+   * Claims a block for an inode: true when the claim owns it (the only claim, or the one
+   * decideOwners chose), and the caller may descend into it and repair it. Otherwise the claim
+   * waits in `lostClaims` for resolveLostClaims.
+   */
+  private claim(c: LostClaim): boolean {
+    const decided = this.decided.get(c.block);
+    const owns = decided === undefined ? this.owner[c.block] === 0 : decided !== null && decided.fi === c.fi && decided.path === c.path && this.owner[c.block] === 0;
+    if (owns) {
+      this.owner[c.block] = c.fi.ino;
+      c.fi.claims.add(c.block);
       return true;
     }
-    this.dups.push({ fi, block, set, meta, index });
-    this.dupOwners.add(fi);
+    this.lostClaims.push(c);
+    c.fi.lost++;
     return false;
   }
-  private readonly dupOwners = new Set<FInode>();
 
   private fixBlocks(fi: FInode, count: number): void {
     this.problem("count", `inode ${fi.ino}: block count is ${fi.raw.blocks}, counted ${count}; fixed`);
@@ -349,13 +573,13 @@ class Checker {
     fi.changed = true;
   }
 
-  /** A free data block by the model (not owned by anything), or 0. */
+  /** A free data block by the model (owned by nothing, and claimed by no inode on disk), or 0. */
   private allocBlock(owner: number): number {
     const { firstDataBlock, blockCount } = this.sb;
     for (let n = 0; n < blockCount - firstDataBlock; n++) {
       const b = this.allocCursor;
       this.allocCursor = b + 1 >= blockCount ? firstDataBlock : b + 1;
-      if (this.owner[b] === 0) {
+      if (this.owner[b] === 0 && this.surveyed[b] === 0) {
         this.owner[b] = owner;
         return b;
       }
@@ -363,39 +587,47 @@ class Checker {
     return 0;
   }
 
-  private resolveDuplicates(): void {
-    for (const d of this.dups) {
-      const first = this.owner[d.block]!;
-      const other = first === -1 ? "the filesystem's metadata" : first === d.fi.ino ? "another block of the same inode" : `inode ${first}`;
-      if (d.meta) {
-        this.problem("dup", `inode ${d.fi.ino}: indirect block ${d.block} is also used by ${other}; the part of the file it mapped is dropped`);
-        d.set(0);
+  /**
+   * Settles the claims that did not get their block: a claim that cannot be right loses its
+   * pointer; any other gets a copy of the block as it was on disk (an indirect block's copy is
+   * then walked as the claimant's, its blocks claimed in turn), or loses the pointer when there
+   * is no free block left. Only the claimant's own blocks are written.
+   */
+  private resolveLostClaims(): void {
+    const settled = new Set<FInode>();
+    for (let c = this.lostClaims.shift(); c !== undefined; c = this.lostClaims.shift()) {
+      const { fi, block } = c;
+      fi.lost--;
+      settled.add(fi);
+      const decided = this.decided.get(block);
+      const owner = decided ? decided.fi.ino : this.owner[block]!;
+      const other = owner === fi.ino ? "another pointer of the same inode" : owner > 0 ? `inode ${owner}` : "no inode it can belong to";
+      const what = c.role === "data" ? `file block ${c.index} (block ${block})` : `${c.role === "indirect" ? "indirect" : "double-indirect"} block ${block}`;
+      const claim = this.contested.get(block)?.find((x) => x.fi === fi && x.path === c.path);
+      if (claim?.doomed || this.dead(fi)) {
+        const why = this.dead(fi) ? "the inode is stale" : "the block is not an indirect block";
+        this.problem("dup", `inode ${fi.ino}: ${what} is also claimed by ${other}; ${why}, so the pointer is dropped`);
+        c.set(0);
         continue;
       }
-      if (first === -1) {
-        this.problem("dup", `inode ${d.fi.ino}: file block ${d.index} points at metadata block ${d.block}; cleared`);
-        d.set(0);
-        continue;
-      }
-      const copy = this.allocBlock(d.fi.ino);
+      const copy = this.allocBlock(fi.ino);
       if (copy === 0) {
-        this.problem("dup", `block ${d.block} is used by both ${other} and inode ${d.fi.ino}; no free block to copy it to, so inode ${d.fi.ino} loses file block ${d.index}`);
-        d.set(0);
+        this.problem("dup", `block ${block} is used by both ${other} and inode ${fi.ino}; no free block to copy it to, so inode ${fi.ino} loses its ${what}`);
+        c.set(0);
         continue;
       }
-      this.problem("dup", `block ${d.block} is used by both ${other} and inode ${d.fi.ino}; inode ${d.fi.ino} gets a copy in block ${copy}`);
-      const bytes = this.read(d.block).slice();
-      this.blocks.set(copy, bytes);
+      if (c.role === "data") this.problem("dup", `block ${block} is used by both ${other} and inode ${fi.ino}; inode ${fi.ino} gets a copy in block ${copy}`);
+      else this.problem("dup", `inode ${fi.ino}: ${what} is also used by ${other}; inode ${fi.ino} gets a copy in block ${copy}, and copies of the blocks it maps that others own`);
+      this.blocks.set(copy, (this.original.get(block) ?? this.read(block)).slice());
       this.touch(copy);
-      d.set(copy);
-      d.fi.claims.add(copy);
-      const m = d.fi.map.get(d.index);
-      if (m) m.block = copy;
-      else if (d.fi.raw.mode && (d.fi.raw.mode & S_IFMT) !== S_IFREG) d.fi.map.set(d.index, { block: copy, set: d.set });
+      c.set(copy);
+      fi.claims.add(copy);
+      if (c.descend) c.descend(copy);
+      else if (c.keepMap) fi.map.set(c.index, { block: copy, set: c.set });
     }
     // Block counts after dropping and copying (part of the repairs reported above).
-    for (const fi of this.dupOwners) {
-      if (fi.raw.blocks !== fi.claims.size) {
+    for (const fi of settled) {
+      if (fi.lost === 0 && fi.raw.blocks !== fi.claims.size) {
         fi.raw.blocks = fi.claims.size;
         fi.changed = true;
       }
@@ -434,6 +666,7 @@ class Checker {
       fi.raw.size = hole * BLOCK_SIZE;
       fi.changed = true;
       this.walk(fi, hole, true);
+      this.resolveLostClaims();
     }
   }
 
@@ -479,7 +712,7 @@ class Checker {
     raw.blocks = 1;
     raw.ptrs[0] = block;
     raw.atimeNs = raw.mtimeNs = raw.ctimeNs = raw.btimeNs = this.now;
-    const fi: FInode = { ino, raw, changed: true, claims: new Set([block]), map: new Map() };
+    const fi: FInode = { ino, raw, changed: true, claims: new Set([block]), map: new Map(), live: true, reached: true, garbled: false, lost: 0, dirBlocks: new Map() };
     fi.map.set(0, { block, set: this.ptrSetter(fi, 0) });
     this.inodes.set(ino, fi);
     this.cleared.delete(ino);
@@ -505,7 +738,8 @@ class Checker {
     if (ino === 0) return 0;
     const fi = this.makeDir(ino, ROOT_INO);
     if (!fi) return 0;
-    if (!this.addEntry(ROOT_INO, "lost+found", ino, DT_DIR)) {
+    // The name may be taken (by a file, or a directory that is not usable): never a second entry with one name.
+    if (!this.addEntry(ROOT_INO, this.unusedName(ROOT_INO, "lost+found"), ino, DT_DIR)) {
       this.clearInode(fi, true);
       return 0;
     }
@@ -513,6 +747,13 @@ class Checker {
     this.parentOf.set(ino, ROOT_INO);
     this.reached.add(ino);
     return (this.lostFound = ino);
+  }
+
+  /** A name not used in directory `dir` of the model: `base`, else `base.1`, `base.2`… */
+  private unusedName(dir: number, base: string): string {
+    const taken = new Set((this.entries.get(dir) ?? []).map((e) => e.name));
+    if (!taken.has(base)) return base;
+    for (let n = 1; ; n++) if (!taken.has(`${base}.${n}`)) return `${base}.${n}`;
   }
 
   /** Adds an entry to a directory of the model: in free space, or in a new (direct) block. */
@@ -570,7 +811,10 @@ class Checker {
   private scanDirectories(): void {
     const dirs = [...this.inodes.values()].filter((fi) => (fi.raw.mode & S_IFMT) === S_IFDIR).sort((a, b) => a.ino - b.ino);
     for (const d of dirs) if (!this.entries.has(d.ino)) this.scanDir(d);
-    // Parents: the first entry naming a directory; a second name of a directory is removed.
+    // A directory has one name. With several (a crash in a rename, or a stale entry left from the
+    // inode's previous life), it keeps the one in the directory its ".." names, else one whose
+    // entry was typed as a directory on disk, else the first; the others are removed.
+    const names = new Map<number, Entry[]>();
     for (const d of dirs) {
       for (const e of [...(this.entries.get(d.ino) ?? [])]) {
         if (e.dot) continue;
@@ -579,12 +823,21 @@ class Checker {
         if (e.ino === ROOT_INO) {
           this.problem("entry", `directory ${d.ino}: entry "${e.name}" names the root directory; removed`);
           this.removeEntry(e);
-        } else if (this.parentOf.has(e.ino)) {
-          this.problem("entry", `directory ${e.ino} has a second name "${e.name}" in directory ${d.ino}; removed`);
-          this.removeEntry(e);
-        } else {
-          this.parentOf.set(e.ino, d.ino);
+          continue;
         }
+        const list = names.get(e.ino);
+        if (list) list.push(e);
+        else names.set(e.ino, [e]);
+      }
+    }
+    for (const [ino, list] of names) {
+      const dotdot = this.entries.get(ino)?.find((e) => e.dot === 2)?.ino;
+      const keep = list.find((e) => e.dir === dotdot) ?? list.find((e) => e.typeOnDisk === DT_DIR) ?? list[0]!;
+      this.parentOf.set(ino, keep.dir);
+      for (const e of list) {
+        if (e === keep) continue;
+        this.problem("entry", `directory ${ino} has a second name "${e.name}" in directory ${e.dir} (its name is "${keep.name}" in directory ${keep.dir}); removed`);
+        this.removeEntry(e);
       }
     }
   }
@@ -652,6 +905,7 @@ class Checker {
             ino = 0;
           } else {
             const dot: 0 | 1 | 2 = isDot ? 1 : isDotDot ? 2 : 0;
+            const typeOnDisk = buf[pos + 7]!;
             if (!dot) {
               names.add(name);
               const t = this.inodes.get(ino)!;
@@ -662,7 +916,7 @@ class Checker {
                 this.touch(block);
               }
             }
-            list.push({ dir: d.ino, block, offset: pos, ino, name, dot });
+            list.push({ dir: d.ino, block, offset: pos, ino, name, dot, typeOnDisk });
           }
         }
         seen++;
@@ -807,14 +1061,15 @@ class Checker {
         continue;
       }
       const lf = this.lostAndFound();
-      if (lf === 0 || !this.addEntry(lf, `#${top.ino}`, top.ino, DT_DIR)) {
+      const name = lf === 0 ? "" : this.unusedName(lf, `#${top.ino}`);
+      if (lf === 0 || !this.addEntry(lf, name, top.ino, DT_DIR)) {
         this.problem("orphan", `directory ${top.ino} is not connected and /lost+found has no room; its contents are lost`);
         this.clearInode(top, true);
         this.parentOf.delete(top.ino);
         this.entries.delete(top.ino);
         continue;
       }
-      this.problem("orphan", `directory ${top.ino} was not connected to the tree; moved to /lost+found/#${top.ino}`);
+      this.problem("orphan", `directory ${top.ino} was not connected to the tree; moved to /lost+found/${name}`);
       this.parentOf.set(top.ino, lf);
       this.reach(top.ino);
     }
@@ -833,12 +1088,13 @@ class Checker {
         continue;
       }
       const lf = this.lostAndFound();
-      if (lf === 0 || !this.addEntry(lf, `#${fi.ino}`, fi.ino, dtOf(fi.raw.mode))) {
+      const name = lf === 0 ? "" : this.unusedName(lf, `#${fi.ino}`);
+      if (lf === 0 || !this.addEntry(lf, name, fi.ino, dtOf(fi.raw.mode))) {
         this.problem("orphan", `inode ${fi.ino} has no name and /lost+found has no room; freed`);
         this.clearInode(fi, true);
         continue;
       }
-      this.problem("orphan", `inode ${fi.ino} had no name; moved to /lost+found/#${fi.ino}`);
+      this.problem("orphan", `inode ${fi.ino} had no name; moved to /lost+found/${name}`);
     }
     // Entries pointing at inodes freed above.
     for (const [, list] of this.entries) {

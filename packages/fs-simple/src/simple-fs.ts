@@ -35,6 +35,8 @@ import {
   inodeLocation, nameBytes, nameString, parseDirBlock, putDirent, putU32, setBit, setDirentIno, setDirentRecLen, testBit, validType,
   type RawInode, type SuperBlockData,
 } from "./format.js";
+import { filemapMmap } from "@folio/pagecache";
+import type { MappableFile } from "@folio/core";
 import { Inode, type InodeHost } from "./inode.js";
 import { mkfs } from "./mkfs.js";
 import { fsck } from "./fsck.js";
@@ -62,6 +64,22 @@ interface DirSpace {
   reuse: boolean;
 }
 
+/** What freeing a file's blocks will change (see planTruncate), with the metadata folios it needs held. */
+interface TruncatePlan {
+  /** Inode pointer slots (direct, indirect, double-indirect) to clear. */
+  slots: number[];
+  /** Indirect blocks that stay, with the first slot whose pointers are cleared. */
+  trims: { block: number; from: number }[];
+  /** Data blocks to free. */
+  data: number[];
+  /** Indirect blocks to free. */
+  meta: number[];
+  /** Pointers outside the data area met on the way (recorded as errors, never freed). */
+  bad: string[];
+  /** Folio references held until the plan is applied or dropped. */
+  pinned: number[];
+}
+
 /** Blocks allocated by one mapRange call, to undo it. */
 interface AllocLog {
   /** File block indices mapped. */
@@ -87,7 +105,11 @@ export class SimpleFs implements SuperBlock {
   readonly rootIno = ROOT_INO;
   /** The state flag read at mount was not "clean": the filesystem was not unmounted cleanly (run fsck). */
   notCleanAtMount = false;
-  /** Inconsistencies met while mounted (the on-disk state stays "not clean" at unmount so fsck runs). */
+  /**
+   * Inconsistencies met while mounted, and failed writes of metadata or directory blocks (after
+   * which the image may be inconsistent): with any, the on-disk state stays "not clean" at
+   * unmount so fsck runs.
+   */
   readonly errors: string[] = [];
 
   private sb!: SuperBlockData;
@@ -185,7 +207,13 @@ export class SimpleFs implements SuperBlock {
   sync(): void {
     this.op(false, () => {
       if (this.readOnly) return;
-      this.syncAll();
+      try {
+        this.syncAll();
+      } catch (e) {
+        // This failure reports the write errors seen so far: the next sync does not again.
+        this.writeErrorsReported = this.writeErrors;
+        throw e;
+      }
       if (this.writeErrors !== this.writeErrorsReported) {
         this.writeErrorsReported = this.writeErrors;
         throw fail("EIO", `sync of ${this.device.name}: writeback failed since the last sync; data may be lost`);
@@ -416,11 +444,22 @@ export class SimpleFs implements SuperBlock {
           if (srcInode.isDir && !dstInode.isDir && nd.nlink >= MAX_LINKS) throw fail("EMLINK", `directory ${newDir} has too many links`);
           if (dstInode.isDir && !srcInode.isDir && od.nlink >= MAX_LINKS) throw fail("EMLINK", `directory ${oldDir} has too many links`);
         }
-        this.dirSetIno(nd, dst, srcInode.ino, dtOf(srcInode.mode));
-        this.dirSetIno(od, src, dstInode.ino, dtOf(dstInode.mode));
+        // Every block it changes is read and held first: nothing after the first change can fail.
+        const held = this.holdDirBlocks([
+          [nd, dst.index],
+          [od, src.index],
+          [srcInode, srcInode.isDir && moved ? 0 : undefined],
+          [dstInode, dstInode.isDir && moved ? 0 : undefined],
+        ]);
+        try {
+          this.dirSetIno(nd, dst, srcInode.ino, dtOf(srcInode.mode));
+          this.dirSetIno(od, src, dstInode.ino, dtOf(dstInode.mode));
+          if (moved && srcInode.isDir) this.setDotDot(srcInode, newDir);
+          if (moved && dstInode.isDir) this.setDotDot(dstInode, oldDir);
+        } finally {
+          this.releaseFolios(held);
+        }
         if (moved) {
-          if (srcInode.isDir) this.setDotDot(srcInode, newDir);
-          if (dstInode.isDir) this.setDotDot(dstInode, oldDir);
           if (srcInode.isDir && !dstInode.isDir) {
             od.nlink--;
             nd.nlink++;
@@ -448,13 +487,25 @@ export class SimpleFs implements SuperBlock {
         if (this.isAncestor(srcInode.ino, nd)) throw fail("EINVAL", `cannot move directory ${srcInode.ino} into itself`);
         if (!dstInode && nd.nlink >= MAX_LINKS) throw fail("EMLINK", `directory ${newDir} has too many links`);
       }
-      // Commit: the new name first, then the old one goes (a crash in between leaves both: fsck fixes the count).
-      if (dst) this.dirSetIno(nd, dst, srcInode.ino, dtOf(srcInode.mode));
-      else this.dirInsert(nd, scan.space, newB, srcInode.ino, dtOf(srcInode.mode));
-      const again = this.dirScan(od, oldB, 0).found;
-      if (again && again.ino === srcInode.ino) this.dirRemove(od, again);
+      // Every directory block the rename changes is read and held before the first change: then
+      // nothing after it can fail (a block dropped from the cache meanwhile would need a read).
+      // A new block for the new name is the first change, undone by dirInsert if it fails.
+      const held = this.holdDirBlocks([
+        [nd, dst?.index ?? scan.space?.index],
+        [od, src.index],
+        [srcInode, srcInode.isDir && moved ? 0 : undefined],
+      ]);
+      try {
+        // Commit: the new name first, then the old one goes (a crash in between leaves both: fsck fixes the count).
+        // Adding an entry never moves another, so `src` still locates the old name.
+        if (dst) this.dirSetIno(nd, dst, srcInode.ino, dtOf(srcInode.mode));
+        else this.dirInsert(nd, scan.space, newB, srcInode.ino, dtOf(srcInode.mode));
+        this.dirRemove(od, src);
+        if (srcInode.isDir && moved) this.setDotDot(srcInode, newDir);
+      } finally {
+        this.releaseFolios(held);
+      }
       if (srcInode.isDir && moved) {
-        this.setDotDot(srcInode, newDir);
         od.nlink = Math.max(2, od.nlink - 1);
         nd.nlink++;
       }
@@ -520,7 +571,9 @@ export class SimpleFs implements SuperBlock {
   }
 
   read(file: FsFile, pos: number, buf: Uint8Array, offset: number, length: number): number {
-    return this.op(false, () => {
+    // The hot path: the same checks as op(), without a closure per call.
+    this.enter(false);
+    try {
       const inode = this.fileInode(file);
       if (inode.isDir) throw fail("EISDIR", `inode ${inode.ino} is a directory`);
       if (!inode.isReg) throw fail("EINVAL", `inode ${inode.ino} is not a regular file`);
@@ -533,7 +586,9 @@ export class SimpleFs implements SuperBlock {
         }
       }
       return n;
-    });
+    } finally {
+      this.busy--;
+    }
   }
 
   write(file: FsFile, pos: number, buf: Uint8Array, offset: number, length: number): number {
@@ -559,6 +614,7 @@ export class SimpleFs implements SuperBlock {
       try {
         done = this.op(true, () => {
           if (first) {
+            if (pos > inode.size) this.zeroTailPastEof(inode);
             inode.mtimeNs = inode.ctimeNs = this.now();
             this.markInodeDirty(inode);
             first = false;
@@ -600,10 +656,42 @@ export class SimpleFs implements SuperBlock {
     if (inode && inode.opens > 0) inode.opens--;
   }
 
+  /**
+   * mmap: the page cache's generic file mapping with this filesystem's callbacks. A page gets its
+   * blocks when it first becomes writable through a shared mapping (page_mkwrite), so writeback
+   * never finds a hole under dirty data, and a full disk is SIGBUS on that store; msync(MS_SYNC)
+   * is fdatasync.
+   */
+  mmap(file: FsFile): MappableFile {
+    this.op(false, () => {
+      if (!this.fileInode(file).isReg) throw fail("EACCES", `inode ${file.ino} is not a regular file`);
+    });
+    return filemapMmap(this.cache, file, {
+      read: this.readCallbacks(),
+      writepages: this.writepagesFn(),
+      pageMkwrite: (folio) => this.op(true, () => this.prepareMkwrite(file, folio)),
+      fsync: () => this.fsync(file, true),
+      throttle: this.flusher,
+    });
+  }
+
   // ───────────────────────────── data callbacks (built per call) ─────────────────────────────
 
   private readCallbacks(): ReadCallbacks {
-    return { readFolio: (file, folio) => this.startFolioRead(file.mapping, folio) };
+    return {
+      readFolio: (file, folio) => this.startFolioRead(file.mapping, folio),
+      // Readahead is a hint: a folio it cannot start reading is left not uptodate (and unlocked),
+      // and the read that needs it tries again and reports why.
+      readahead: (rac) => {
+        for (const folio of rac.folios) {
+          try {
+            this.startFolioRead(rac.file.mapping, folio);
+          } catch (e) {
+            if (!isFolioError(e)) throw e; // a bug, not a failure to report later
+          }
+        }
+      },
+    };
   }
 
   private writeCallbacks(): WriteCallbacks {
@@ -625,34 +713,66 @@ export class SimpleFs implements SuperBlock {
     };
   }
 
+  /** page_mkwrite: maps blocks for the folio's pages below i_size (ENOSPC maps none) and stamps mtime. */
+  private prepareMkwrite(file: FsFile, folio: number): void {
+    const inode = this.fileInode(file);
+    const f = this.cache.folios;
+    const first = f.index(folio);
+    const last = Math.min(first + f.nrPages(folio), Math.ceil(inode.size / BLOCK_SIZE)) - 1;
+    if (last >= first) this.mapRange(inode, first, last);
+    inode.mtimeNs = inode.ctimeNs = this.now();
+    this.markInodeDirty(inode, true);
+  }
+
   /**
    * readFolio: maps each page of the locked folio to its block and reads the blocks straight
    * into the folio's memory (runs of consecutive blocks as one request); holes and pages past
-   * EOF are zeroed. finishRead ends it; errors are reported there, never thrown.
+   * EOF are zeroed, and so are the bytes past EOF in the last block when the read completes
+   * (a crash can leave old data there: the data write landed, the inode's new size did not).
+   * finishRead ends it. I/O errors are reported there; an error that is not one (ENOMEM, or
+   * EUCLEAN for a corrupt block map, while mapping the blocks) ends the read too and is then
+   * thrown, so the caller reports its true code.
    */
   private startFolioRead(mapping: Mapping, folio: number): void {
     const f = this.cache.folios;
+    const sizeAtStart = mapping.host.size;
     let pending = 1;
     let ok = true;
     const complete = (e: FolioError | null) => {
       if (e) ok = false;
-      if (--pending === 0) finishRead(this.cache, folio, ok);
+      if (--pending > 0) return;
+      // The size may have changed while the read was in flight: zero from the smaller one.
+      if (ok) this.zeroPastEof(folio, Math.min(sizeAtStart, mapping.host.size));
+      finishRead(this.cache, folio, ok);
     };
+    let thrown: unknown = null;
     try {
       const inode = this.inodeOfMapping(mapping);
       const first = f.index(folio);
       const data = f.data(folio);
       const base = f.dataOffset(folio);
-      const runs = this.blockRuns(inode, first, f.nrPages(folio), (p) => data.fill(0, base + p * BLOCK_SIZE, base + (p + 1) * BLOCK_SIZE), inode.size);
+      const runs = this.blockRuns(inode, first, f.nrPages(folio), (p) => data.fill(0, base + p * BLOCK_SIZE, base + (p + 1) * BLOCK_SIZE), sizeAtStart);
       for (const [p, block, count] of runs) {
         pending++;
         this.device.submit({ op: "read", block, count, buffer: data, offset: base + p * BLOCK_SIZE, done: complete });
       }
     } catch (e) {
       ok = false;
-      this.noteError(`read of folio ${f.index(folio)}: ${e instanceof Error ? e.message : String(e)}`);
+      // A failed read of an indirect block is this read's I/O error; anything else keeps its code.
+      if (!isFolioError(e, "EIO")) thrown = e;
     }
     complete(null);
+    if (thrown !== null) throw thrown;
+  }
+
+  /** Zeroes the bytes of a folio at and after file offset `size` (nothing if the folio ends before it). */
+  private zeroPastEof(folio: number, size: number): void {
+    const f = this.cache.folios;
+    const start = f.index(folio) * BLOCK_SIZE;
+    const end = start + f.size(folio);
+    if (size >= end) return;
+    const at = f.dataOffset(folio);
+    f.data(folio).fill(0, at + Math.max(0, size - start), at + f.size(folio));
   }
 
   /**
@@ -698,29 +818,35 @@ export class SimpleFs implements SuperBlock {
     if (!f.test(folio, FolioFlag.Uptodate)) {
       const start = f.index(folio) * BLOCK_SIZE;
       if (!(pos === start && len === f.size(folio))) {
-        const fresh = new Set(log.mapped);
-        const ok = this.fillFolioSync(inode, folio, fresh);
-        if (!ok) {
+        try {
+          this.fillFolioSync(inode, folio, new Set(log.mapped), pos);
+        } catch (e) {
           this.cache.unlock(folio);
           f.put(folio);
           this.unmapRange(inode, log);
-          throw fail("EIO", `read before write of inode ${inode.ino} at ${pos} failed`);
+          throw e;
         }
       }
     }
     return folio;
   }
 
-  /** Reads a locked folio's blocks (except `fresh` ones, zeroed) and waits; the folio stays locked. Returns success. */
-  private fillFolioSync(inode: Inode, folio: number, fresh: Set<number>): boolean {
+  /**
+   * Reads a locked folio's blocks (except `fresh` ones, zeroed) and waits, for a write at `pos`;
+   * bytes past EOF are zeroed. The folio stays locked; it is uptodate unless this throws (EIO
+   * for a failed read, or the code of whatever else failed).
+   */
+  private fillFolioSync(inode: Inode, folio: number, fresh: Set<number>, pos: number): void {
     const f = this.cache.folios;
     const data = f.data(folio);
     const base = f.dataOffset(folio);
     const first = f.index(folio);
+    const sizeAtStart = inode.size;
     let pending = 0;
     let ok = true;
+    let thrown: unknown = null;
     try {
-      const runs = this.blockRuns(inode, first, f.nrPages(folio), (p) => data.fill(0, base + p * BLOCK_SIZE, base + (p + 1) * BLOCK_SIZE), inode.size);
+      const runs = this.blockRuns(inode, first, f.nrPages(folio), (p) => data.fill(0, base + p * BLOCK_SIZE, base + (p + 1) * BLOCK_SIZE), sizeAtStart);
       for (const [p, block, count] of runs) {
         // Split runs around freshly allocated blocks, whose disk contents are garbage.
         for (let i = 0; i < count; i++) {
@@ -745,12 +871,15 @@ export class SimpleFs implements SuperBlock {
           i += n;
         }
       }
-    } catch {
+    } catch (e) {
       ok = false;
+      if (!isFolioError(e, "EIO")) thrown = e;
     }
     if (pending > 0) this.machine.scheduler.waitUntil(() => pending === 0, `read before write of inode ${inode.ino}`);
-    if (ok) f.set(folio, FolioFlag.Uptodate);
-    return ok;
+    if (thrown !== null) throw thrown;
+    if (!ok) throw fail("EIO", `read before write of inode ${inode.ino} at ${pos} failed`);
+    this.zeroPastEof(folio, Math.min(sizeAtStart, inode.size));
+    f.set(folio, FolioFlag.Uptodate);
   }
 
   /** WriteFolio for data: writes the pages below i_size that have blocks; holes stay holes. */
@@ -763,8 +892,19 @@ export class SimpleFs implements SuperBlock {
     const complete = (e: FolioError | null) => {
       if (e) error = true;
       if (--pending === 0) {
-        if (error) this.writeErrors++;
         this.cache.endWriteback(mapping, folio, error ? "EIO" : null);
+        if (error) {
+          this.writeErrors++;
+          // The folio stays dirty, unlike Linux, which leaves it clean: once reclaim dropped it,
+          // reads would return the block's old contents — for a block just allocated, another
+          // file's old data. Dirty, it stays in memory (the truth for readers), later writeback
+          // writes it again, and the error is reported through the mapping (fsync's EIO).
+          this.keepDirty(mapping, folio);
+          // A directory's (or symlink's) blocks are part of the namespace: the image may be
+          // inconsistent meanwhile, so it must not be marked clean. A file's stale data is not.
+          const inode = this.inodes.get(mapping.host.ino);
+          if (inode && inode.mapping === mapping && !inode.isReg) this.noteError(`write of block ${f.index(folio)} of ${mapping.host.label} failed`);
+        }
       }
     };
     try {
@@ -880,10 +1020,22 @@ export class SimpleFs implements SuperBlock {
     this.device.submit({
       op: "write", block: f.index(folio), count: 1, buffer: f.data(folio), offset: f.dataOffset(folio),
       done: (e) => {
-        if (e) this.writeErrors++;
         this.cache.endWriteback(this.bdev, folio, e ? "EIO" : null);
+        if (e) {
+          this.writeErrors++;
+          // The metadata on disk may now be inconsistent: the image must not be marked clean.
+          // The block stays dirty: the filesystem goes on from what is in memory, which must
+          // never be dropped for the stale copy on disk; a later sync writes it again.
+          this.noteError(`write of metadata block ${f.index(folio)} failed: ${e.message}`);
+          this.keepDirty(this.bdev, folio);
+        }
       },
     });
+  }
+
+  /** Marks a folio whose write failed dirty again, unless it left the mapping meanwhile (truncated, forgotten). */
+  private keepDirty(mapping: Mapping, folio: number): void {
+    if (this.cache.folios.owner(folio) === mapping.ownerId) this.cache.markDirty(mapping, folio);
   }
 
   /** Starts a data-integrity write of the dirty metadata folios of blocks [start, end]. */
@@ -1180,55 +1332,69 @@ export class SimpleFs implements SuperBlock {
 
   /** Frees every block of the file from file block `from` on, and indirect blocks no longer needed. */
   private truncateBlocks(inode: Inode, from: number): void {
-    if (inode.isInline) return;
-    const freeData = (b: number) => {
-      if (b === 0) return;
-      this.freeBlock(b);
-      inode.blocks--;
-    };
-    for (let i = Math.max(0, from); i < NDIR; i++) {
-      freeData(inode.ptrs[i]!);
-      inode.ptrs[i] = 0;
+    this.applyTruncate(inode, this.planTruncate(inode, from));
+  }
+
+  /**
+   * The first half of freeing a file's blocks from file block `from` on: reads everything the
+   * change will touch (the indirect blocks walked, the block-bitmap blocks of the blocks freed,
+   * and `alsoPin` blocks) and holds their folios, changing nothing. It can fail (EIO, ENOMEM),
+   * and then leaves no trace; {@link applyTruncate} cannot, so a truncate either fails before
+   * any change or completes.
+   */
+  private planTruncate(inode: Inode, from: number, alsoPin: readonly number[] = []): TruncatePlan {
+    const plan: TruncatePlan = { slots: [], trims: [], data: [], meta: [], bad: [], pinned: [] };
+    try {
+      if (!inode.isInline) this.planTruncateTree(inode, Math.max(0, from), plan);
+      const pins = new Set(alsoPin);
+      for (const b of [...plan.data, ...plan.meta]) pins.add(this.sb.blockBitmapStart + Math.floor(b / BITS_PER_BLOCK));
+      for (const b of pins) plan.pinned.push(this.metaGet(b));
+    } catch (e) {
+      this.unpin(plan);
+      throw e;
     }
-    // Frees the entries [lo, 1024) of an indirect block of depth `depth` (1: data below, 2: indirect below).
+    return plan;
+  }
+
+  private planTruncateTree(inode: Inode, from: number, plan: TruncatePlan): void {
+    const inRange = (p: number) => p >= this.sb.firstDataBlock && p < this.sb.blockCount;
+    for (let i = from; i < NDIR; i++) {
+      const p = inode.ptrs[i]!;
+      if (p === 0) continue;
+      plan.slots.push(i);
+      if (inRange(p)) plan.data.push(p);
+      else plan.bad.push(`inode ${inode.ino}: pointer ${i} points at block ${p}`);
+    }
+    // Plans freeing the entries [lo, 1024) of an indirect block of depth `depth` (1: data below, 2: indirect below).
     const trim = (block: number, depth: number, lo: number): void => {
-      const ptrs = this.metaRead(block, (d, o) => {
-        const out: number[] = [];
-        for (let s = 0; s < PTRS_PER_BLOCK; s++) out.push(getU32(d, o + s * 4));
-        return out;
-      });
+      const folio = this.metaGet(block);
+      plan.pinned.push(folio);
+      const f = this.cache.folios;
+      const d = f.data(folio);
+      const o = f.dataOffset(folio);
       let changed = false;
       for (let s = lo; s < PTRS_PER_BLOCK; s++) {
-        const p = ptrs[s]!;
+        const p = getU32(d, o + s * 4);
         if (p === 0) continue;
-        if (p < this.sb.firstDataBlock || p >= this.sb.blockCount) {
-          this.noteError(`inode ${inode.ino}: indirect block ${block} slot ${s} points at ${p}`);
+        changed = true;
+        if (!inRange(p)) {
+          plan.bad.push(`inode ${inode.ino}: indirect block ${block} slot ${s} points at ${p}`);
         } else if (depth === 2) {
           trim(p, 1, 0);
-          this.metaForget(p);
-          inode.metaDirty.delete(p);
-          inode.queuedMeta.delete(p);
-          freeData(p);
+          plan.meta.push(p);
         } else {
-          freeData(p);
+          plan.data.push(p);
         }
-        changed = true;
       }
-      if (changed && lo > 0) {
-        this.metaModify(block, (d, o) => d.fill(0, o + lo * 4, o + BLOCK_SIZE));
-        inode.metaDirty.add(block);
-      }
+      if (changed && lo > 0) plan.trims.push({ block, from: lo });
     };
-    const freeTree = (slot: number, start: number, depth: number) => {
+    const tree = (slot: number, start: number, depth: number) => {
       const block = inode.ptrs[slot]!;
       if (block === 0) return;
       if (from <= start) {
         trim(block, depth, 0);
-        this.metaForget(block);
-        inode.metaDirty.delete(block);
-        inode.queuedMeta.delete(block);
-        freeData(block);
-        inode.ptrs[slot] = 0;
+        plan.meta.push(block);
+        plan.slots.push(slot);
       } else if (depth === 1) {
         if (from < start + PTRS_PER_BLOCK) trim(block, 1, from - start);
       } else {
@@ -1237,17 +1403,45 @@ export class SimpleFs implements SuperBlock {
         const r = k % PTRS_PER_BLOCK;
         if (r !== 0) {
           const child = this.metaRead(block, (d, o) => getU32(d, o + j * 4));
-          if (child >= this.sb.firstDataBlock && child < this.sb.blockCount) trim(child, 1, r);
+          if (inRange(child)) trim(child, 1, r);
           if (j + 1 < PTRS_PER_BLOCK) trim(block, 2, j + 1);
         } else {
           trim(block, 2, j);
         }
       }
     };
-    freeTree(NDIR, IND_START, 1);
-    freeTree(NDIR + 1, DIND_START, 2);
-    inode.dataDirty = true;
-    this.markInodeDirty(inode, true);
+    tree(NDIR, IND_START, 1);
+    tree(NDIR + 1, DIND_START, 2);
+  }
+
+  /** The second half: applies a plan (nothing in it can fail: every block it touches is held) and releases its folios. */
+  private applyTruncate(inode: Inode, plan: TruncatePlan): void {
+    try {
+      for (const slot of plan.slots) inode.ptrs[slot] = 0;
+      for (const t of plan.trims) {
+        this.metaModify(t.block, (d, o) => d.fill(0, o + t.from * 4, o + BLOCK_SIZE));
+        inode.metaDirty.add(t.block);
+      }
+      for (const b of plan.meta) {
+        this.metaForget(b);
+        inode.metaDirty.delete(b);
+        inode.queuedMeta.delete(b);
+      }
+      for (const b of [...plan.data, ...plan.meta]) {
+        this.freeBlock(b);
+        inode.blocks--;
+      }
+      for (const what of plan.bad) this.noteError(what);
+      inode.dataDirty = true;
+      this.markInodeDirty(inode, true);
+    } finally {
+      this.unpin(plan);
+    }
+  }
+
+  private unpin(plan: TruncatePlan): void {
+    for (const folio of plan.pinned) this.cache.folios.put(folio);
+    plan.pinned = [];
   }
 
   // ───────────────────────────── inodes ─────────────────────────────
@@ -1313,9 +1507,11 @@ export class SimpleFs implements SuperBlock {
 
   /** Frees an unlinked, unused inode: its cached pages, its blocks, its table slot and number. */
   private destroyInode(inode: Inode): void {
-    truncateInodePages(this.cache, inode.mapping, 0);
-    this.truncateBlocks(inode, 0);
     const loc = inodeLocation(this.sb, inode.ino);
+    // Everything that can fail first: a failure leaves the inode as it was.
+    const plan = this.planTruncate(inode, 0, [loc.block, this.sb.inodeBitmapStart + Math.floor(inode.ino / BITS_PER_BLOCK)]);
+    truncateInodePages(this.cache, inode.mapping, 0);
+    this.applyTruncate(inode, plan);
     const empty = emptyInode();
     this.metaModify(loc.block, (d, o) => encodeInode(d, o + loc.offset, empty));
     this.pendingMeta.add(loc.block);
@@ -1333,34 +1529,66 @@ export class SimpleFs implements SuperBlock {
     this.dirtyInodes.delete(inode);
   }
 
-  /** Sets i_size: shrinking drops cached pages and frees blocks past it, and zeroes the tail of the last block. */
+  /**
+   * Sets i_size. Growing first zeroes the old last block past EOF (see zeroTailPastEof).
+   * Shrinking drops cached pages and frees the blocks past the new size, and zeroes the tail of
+   * the new last block. Every step that can fail (reading that block, the indirect blocks and
+   * bitmaps) comes before the first change, so a failed call changes nothing.
+   */
   private setSize(inode: Inode, size: number): void {
     const old = inode.size;
     if (size === old) return;
     if (size > old) {
+      this.zeroTailPastEof(inode);
       truncateSetSize(this.cache, inode.mapping, size);
       this.markInodeDirty(inode, true);
       return;
     }
-    truncateSetSize(this.cache, inode.mapping, size);
-    this.truncateBlocks(inode, Math.ceil(size / BLOCK_SIZE));
-    const tail = size % BLOCK_SIZE;
-    if (tail !== 0 && this.bmap(inode, Math.floor(size / BLOCK_SIZE)) !== 0) {
-      // Bytes past EOF in the last block must be zero on disk, or extending the file would show them.
-      const folio = this.dataFolio(inode, Math.floor(size / BLOCK_SIZE));
-      const f = this.cache.folios;
-      try {
-        this.cache.lock(folio);
-        this.cache.waitWriteback(folio);
-        const start = f.index(folio) * BLOCK_SIZE;
-        f.data(folio).fill(0, f.dataOffset(folio) + (size - start), f.dataOffset(folio) + f.size(folio));
-        this.cache.markDirty(inode.mapping, folio);
-        this.cache.unlock(folio);
-      } finally {
-        f.put(folio);
-      }
+    const f = this.cache.folios;
+    const index = Math.floor(size / BLOCK_SIZE);
+    // Bytes past EOF in the new last block must be zero on disk too, or extending the file would show them.
+    const last = size % BLOCK_SIZE !== 0 && this.bmap(inode, index) !== 0 ? this.dataFolio(inode, index) : 0;
+    try {
+      const plan = this.planTruncate(inode, Math.ceil(size / BLOCK_SIZE));
+      truncateSetSize(this.cache, inode.mapping, size);
+      this.applyTruncate(inode, plan);
+      if (last !== 0) this.zeroFolioFrom(inode, last, size);
+    } finally {
+      if (last !== 0) f.put(last);
     }
     this.markInodeDirty(inode, true);
+  }
+
+  /**
+   * Before the file grows past its size (a write beyond EOF, a truncate up): zeroes the bytes of
+   * the last block past EOF in the cache and marks it dirty, so that the disk holds zeros there
+   * too. Reads zero those bytes anyway, but only up to the size at the time: once the file is
+   * longer, old bytes a crash left on disk past the old EOF would otherwise become file data.
+   * Can fail (EIO, ENOMEM reading the block) and then changes nothing visible.
+   */
+  private zeroTailPastEof(inode: Inode): void {
+    const size = inode.size;
+    if (inode.isInline || size % BLOCK_SIZE === 0) return;
+    const index = Math.floor(size / BLOCK_SIZE);
+    if (this.bmap(inode, index) === 0) return; // a hole: nothing on disk to show
+    const folio = this.dataFolio(inode, index);
+    try {
+      this.zeroFolioFrom(inode, folio, size);
+    } finally {
+      this.cache.folios.put(folio);
+    }
+  }
+
+  /** Zeroes an uptodate data folio from file offset `size` to its end (under its lock, after writeback) and marks it dirty. */
+  private zeroFolioFrom(inode: Inode, folio: number, size: number): void {
+    this.cache.lock(folio);
+    try {
+      this.cache.waitWriteback(folio);
+      this.zeroPastEof(folio, size);
+      this.cache.markDirty(inode.mapping, folio);
+    } finally {
+      this.cache.unlock(folio);
+    }
   }
 
   /** The uptodate data folio covering file block `index` (read if needed), with a reference. */
@@ -1369,16 +1597,22 @@ export class SimpleFs implements SuperBlock {
     const mapping = inode.mapping;
     for (let attempt = 0; ; attempt++) {
       let folio = this.cache.getFolio(mapping, index);
-      if (folio === 0) {
-        folio = f.alloc(0, Gfp.Movable, 0, index, FolioFlag.Locked);
-        this.cache.addFolio(mapping, folio, index);
-        this.startFolioRead(mapping, folio);
-      } else if (!f.test(folio, FolioFlag.Uptodate) && !f.test(folio, FolioFlag.Locked)) {
-        this.cache.lock(folio);
-        if (f.test(folio, FolioFlag.Uptodate)) this.cache.unlock(folio);
-        else this.startFolioRead(mapping, folio);
+      try {
+        if (folio === 0) {
+          folio = f.alloc(0, Gfp.Movable, 0, index, FolioFlag.Locked);
+          this.cache.addFolio(mapping, folio, index);
+          this.startFolioRead(mapping, folio);
+        } else if (!f.test(folio, FolioFlag.Uptodate) && !f.test(folio, FolioFlag.Locked)) {
+          this.cache.lock(folio);
+          if (f.test(folio, FolioFlag.Uptodate)) this.cache.unlock(folio);
+          else this.startFolioRead(mapping, folio);
+        }
+        this.cache.waitUnlocked(folio);
+      } catch (e) {
+        // startFolioRead ended the read (the folio is unlocked, not uptodate) before throwing.
+        if (folio !== 0) f.put(folio);
+        throw e;
       }
-      this.cache.waitUnlocked(folio);
       if (f.test(folio, FolioFlag.Uptodate)) return folio;
       const gone = f.owner(folio) !== mapping.ownerId;
       f.put(folio);
@@ -1476,6 +1710,27 @@ export class SimpleFs implements SuperBlock {
       return (name === null || found !== null) && (need === 0 || space !== null);
     });
     return { found, space };
+  }
+
+  /**
+   * Reads the data folios of directory blocks `[inode, block index]` (entries with no index are
+   * skipped) and holds a reference on each, so page reclaim cannot drop them: an operation that
+   * changes several calls this before its first change, after which changing them needs no read
+   * and cannot fail. A failed read releases what it took. Give the folios back with releaseFolios.
+   */
+  private holdDirBlocks(blocks: readonly (readonly [Inode, number | undefined])[]): number[] {
+    const held: number[] = [];
+    try {
+      for (const [inode, index] of blocks) if (index !== undefined) held.push(this.dataFolio(inode, index));
+    } catch (e) {
+      this.releaseFolios(held);
+      throw e;
+    }
+    return held;
+  }
+
+  private releaseFolios(folios: readonly number[]): void {
+    for (const folio of folios) this.cache.folios.put(folio);
   }
 
   /** Runs `change` on a directory block's bytes (locked, writeback ended) and marks it dirty. */
@@ -1737,14 +1992,19 @@ export class SimpleFs implements SuperBlock {
   // ───────────────────────────── helpers ─────────────────────────────
 
   private op<T>(write: boolean, fn: () => T): T {
-    if (!this.mounted) throw fail("EIO", `fs-simple on ${this.device.name} is not mounted`);
-    if (write && this.readOnly) throw fail("EROFS", `fs-simple on ${this.device.name} is mounted read-only`);
-    this.busy++;
+    this.enter(write);
     try {
       return fn();
     } finally {
       this.busy--;
     }
+  }
+
+  /** Checks that an operation may run (mounted; writable if it writes) and counts it as running; the caller decrements `busy`. */
+  private enter(write: boolean): void {
+    if (!this.mounted) throw fail("EIO", `fs-simple on ${this.device.name} is not mounted`);
+    if (write && this.readOnly) throw fail("EROFS", `fs-simple on ${this.device.name} is mounted read-only`);
+    this.busy++;
   }
 
   private now(): number {

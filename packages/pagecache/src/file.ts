@@ -15,6 +15,11 @@ export class FileRaState {
   raPages: number;
   /** The file was opened for random access (POSIX_FADV_RANDOM): never read ahead. */
   random = false;
+  /**
+   * Page faults on mappings of this file that found their page uncached, less pages later found
+   * cached (mmap_miss): above 100, faults stop reading around, as the mapping is used randomly.
+   */
+  mmapMiss = 0;
 
   constructor(raPages: number) {
     this.raPages = raPages;

@@ -25,9 +25,19 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   let copied = 0;
   while (pos < end) {
     const index = Math.floor(pos / PAGE_SIZE);
-    // Our own reference from lookup to copy (as filemap_get_read_batch takes one): starting
-    // readahead, or waiting, may allocate, and reclaim must not free the folio under us.
-    let folio = cache.getFolio(mapping, index);
+    const hit = cache.lookup(mapping, index);
+    if (hit !== 0 && (f.flags(hit) & (FolioFlag.Uptodate | FolioFlag.Readahead)) === FolioFlag.Uptodate) {
+      // A plain hit: nothing from lookup to copy allocates or waits, so reclaim cannot run and no
+      // reference is needed.
+      const n = copyOut(cache, hit, pos, end, dst, dstOffset + copied);
+      pos += n;
+      copied += n;
+      continue;
+    }
+    // Otherwise our own reference from lookup to copy (as filemap_get_read_batch takes one):
+    // starting readahead, or waiting, may allocate, and reclaim must not free the folio under us.
+    let folio = hit;
+    if (folio !== 0) f.get(folio);
     if (folio === 0) {
       syncReadahead(cache, file, index, lastIndex - index + 1, cb);
       folio = cache.getFolio(mapping, index);
@@ -50,11 +60,7 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
         end = Math.min(end, mapping.host.size);
         if (pos >= end) break;
       }
-      const folioStart = f.index(folio) * PAGE_SIZE;
-      const n = Math.min(folioStart + f.size(folio), end) - pos;
-      const src = f.dataOffset(folio) + (pos - folioStart);
-      dst.set(f.data(folio).subarray(src, src + n), dstOffset + copied);
-      cache.markAccessed(folio);
+      const n = copyOut(cache, folio, pos, end, dst, dstOffset + copied);
       pos += n;
       copied += n;
     } finally {
@@ -65,14 +71,33 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   return copied;
 }
 
-const enum Wait {
+/** Copies the bytes of an uptodate folio from file position `pos` up to `end` (or the folio's end) to `dst[at..]`; marks the use; returns the bytes copied. */
+function copyOut(cache: PageCache, folio: number, pos: number, end: number, dst: Uint8Array, at: number): number {
+  const f = cache.folios;
+  const folioStart = f.index(folio) * PAGE_SIZE;
+  const n = Math.min(folioStart + f.size(folio), end) - pos;
+  const src = f.dataOffset(folio) + (pos - folioStart);
+  dst.set(f.data(folio).subarray(src, src + n), at);
+  cache.markAccessed(folio);
+  return n;
+}
+
+/** How {@link waitUptodate} ended. */
+export const enum Wait {
+  /** The folio is uptodate. */
   Uptodate,
+  /** Reading it failed, also when retried. */
   Failed,
+  /** It left the file meanwhile (truncated): look the index up again. */
   Truncated,
 }
 
-/** Waits for a folio to become uptodate, reading it again if nobody is reading it. */
-function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: ReadCallbacks): Wait {
+/**
+ * Waits (unlocked, with its own reference) for a folio of `file` to become uptodate, reading it
+ * again through `cb` if nobody is reading it (an earlier read failed). Used by the read and
+ * page-fault paths on a cached folio that is not uptodate yet.
+ */
+export function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: ReadCallbacks): Wait {
   const f = cache.folios;
   f.get(folio);
   try {
@@ -97,8 +122,11 @@ function waitUptodate(cache: PageCache, file: CachedFile, folio: number, cb: Rea
   }
 }
 
-/** Adds one small locked folio at `index` and starts reading it (filemap_create_folio). */
-function createAndRead(cache: PageCache, file: CachedFile, index: number, cb: ReadCallbacks): number {
+/**
+ * Adds one small locked folio at `index` (which must hold none) and starts reading it through `cb`
+ * (filemap_create_folio); returns it, referenced only by the cache. Throws ENOMEM.
+ */
+export function createAndRead(cache: PageCache, file: CachedFile, index: number, cb: ReadCallbacks): number {
   const folio = cache.folios.alloc(0, Gfp.Movable, 0, index, FolioFlag.Locked);
   cache.addFolio(file.mapping, folio, index);
   cache.folios.put(folio);

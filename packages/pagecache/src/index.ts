@@ -11,6 +11,7 @@ export * from "./readahead.js";
 export * from "./filemap.js";
 export * from "./writeback.js";
 export * from "./truncate.js";
+export * from "./mmap.js";
 export * from "./blockdev/index.js";
 export * from "./services.js";
 export * from "./trace-recorder.js";

@@ -130,6 +130,9 @@ export class PageCache {
    * carrying it is left behind for workingset detection.
    */
   deleteFolio(mapping: Mapping, folio: number, shadow = -1): void {
+    // A folio still mapped into an address space loses those mappings first (unmap_mapping_folio):
+    // truncate and invalidation drop data that page tables must not keep reaching.
+    if (this.folios.mapcount(folio) > 0) this.machine.mm.rmap.unmapFolio(folio);
     const index = this.folios.index(folio);
     const nr = this.folios.nrPages(folio);
     if (this.folios.testAndClear(folio, FolioFlag.Dirty)) this.vm.stat[Stat.Dirty] -= nr;
@@ -196,9 +199,12 @@ export class PageCache {
 
   /**
    * Clears the dirty flag before writing the folio (folio_clear_dirty_for_io); the folio must
-   * be locked. Returns whether it was dirty. The index mark goes when writeback starts.
+   * be locked. Returns whether it was dirty. The index mark goes when writeback starts. A folio
+   * mapped into address spaces is first write-protected and cleaned in every shared mapping
+   * (folio_mkclean), so the next store through one faults and dirties it again.
    */
   clearDirtyForIo(folio: number): boolean {
+    if (this.folios.mapcount(folio) > 0) this.machine.mm.rmap.mkclean(folio);
     if (!this.folios.testAndClear(folio, FolioFlag.Dirty)) return false;
     this.vm.stat[Stat.Dirty] -= this.folios.nrPages(folio);
     return true;

@@ -54,18 +54,34 @@ export function truncateInodePages(cache: PageCache, mapping: Mapping, start: nu
 
 /**
  * Sets a file's size and drops what lies past it from the cache (truncate_setsize +
- * truncate_pagecache). Growing only changes the size.
+ * truncate_pagecache). Growing only changes the size. Shrinking first unmaps every whole page past
+ * the new end from all address spaces, private copies included (unmap_mapping_range with
+ * even_cows), so a later access there is SIGBUS; the page holding the new end stays mapped, its
+ * tail zeroed. The unmap is repeated after the cache is trimmed, for pages faulted in meanwhile.
  */
 export function truncateSetSize(cache: PageCache, mapping: Mapping, size: number): void {
   if (!Number.isSafeInteger(size) || size < 0) throw fail("EINVAL", `file size ${size} must be a non-negative integer`);
   const old = mapping.host.size;
   mapping.host.size = size;
-  if (size < old) truncateInodePages(cache, mapping, size);
+  if (size >= old) return;
+  const mm = cache.machine.mm;
+  const holeBegin = Math.ceil(size / PAGE_SIZE);
+  if (mm.isMapped(mapping.ownerId)) mm.unmapMappingRange(mapping.ownerId, holeBegin, Infinity, true);
+  truncateInodePages(cache, mapping, size);
+  if (mm.isMapped(mapping.ownerId)) mm.unmapMappingRange(mapping.ownerId, holeBegin, Infinity, true);
 }
 
-/** Drops the bytes [start, start + length) of a file from the cache for a hole punch; edges are zeroed. */
+/**
+ * Drops the bytes [start, start + length) of a file from the cache for a hole punch; edges are
+ * zeroed. Whole pages in the hole are unmapped from shared mappings and from private mappings that
+ * still show the file's page (truncate_pagecache_range); private copies stay.
+ */
 export function punchHole(cache: PageCache, mapping: Mapping, start: number, length: number): void {
   if (length <= 0) return;
+  const mm = cache.machine.mm;
+  const first = Math.ceil(start / PAGE_SIZE);
+  const last = Math.floor((start + length) / PAGE_SIZE) - 1;
+  if (first <= last && mm.isMapped(mapping.ownerId)) mm.unmapMappingRange(mapping.ownerId, first, last, false);
   truncateInodePages(cache, mapping, start, start + length - 1);
 }
 

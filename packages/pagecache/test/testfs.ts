@@ -3,11 +3,11 @@
  * allocated on first write. It plugs into the filemap helpers exactly as a real filesystem does:
  * by passing its own callbacks to each helper call.
  */
-import { FolioFlag, Machine, PAGE_SIZE, Stat, fail, type FolioError } from "@folio/core";
+import { FolioFlag, Machine, PAGE_SIZE, Stat, fail, type FolioError, type MappableFile } from "@folio/core";
 import {
-  Flusher, PageCache, XA_MAX_INDEX, XaMark, fileWriteAndWaitRange, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite,
+  Flusher, PageCache, XA_MAX_INDEX, XaMark, fileWriteAndWaitRange, filemapMmap, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite,
   openCachedFile, performWrite, truncateSetSize, wbcAll, writeCachePages, writebackMappings,
-  type CachedFile, type Mapping, type ReadCallbacks, type WriteCallbacks, type WriteFolio, type WritebackControl,
+  type CachedFile, type Mapping, type MmapCallbacks, type ReadCallbacks, type WriteCallbacks, type WriteFolio, type WritebackControl,
 } from "../src/index.js";
 import { MemfsStore, SimDevice, type BlockDevice, type DeviceModel } from "../src/blockdev/index.js";
 
@@ -100,6 +100,30 @@ export class TestFs {
   fsync(file: CachedFile): void {
     fileWriteAndWaitRange(this.cache, file, (m, wbc) => this.writepages(m, wbc));
     this.flushDevice();
+  }
+
+  /**
+   * The callbacks of a mapping of `ino` for filemapMmap: reads and writeback as for read() and
+   * fsync; page_mkwrite allocates the blocks of the folio's pages below EOF, as writeBegin does, so
+   * writeback never finds a hole under a page stored through a mapping.
+   */
+  mmapCallbacks(ino: number): MmapCallbacks {
+    const inode = this.inodes.get(ino)!;
+    return {
+      read: this.readCallbacks,
+      writepages: (m, wbc) => this.writepages(m, wbc),
+      pageMkwrite: (folio) => {
+        const f = this.cache.folios;
+        for (let i = f.index(folio); i < f.index(folio) + f.nrPages(folio) && i * PAGE_SIZE < inode.mapping.host.size; i++) {
+          if (!inode.blocks.has(i)) inode.blocks.set(i, this.allocBlock());
+        }
+      },
+    };
+  }
+
+  /** Maps file `ino` through the page cache's generic mmap, with {@link mmapCallbacks}. */
+  mappable(ino: number): MappableFile {
+    return filemapMmap(this.cache, this.open(ino), this.mmapCallbacks(ino));
   }
 
   truncate(ino: number, size: number): void {

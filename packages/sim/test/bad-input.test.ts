@@ -109,7 +109,7 @@ for (const fsName of TARGETS.map((t) => t.name)) {
       try {
         const r = fn();
         let timer: NodeJS.Timeout | undefined;
-        const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error("no answer in 5 s"), { code: "EDEADLK" })), 5000)));
+        const hang = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(Object.assign(new Error("no answer in 60 s"), { code: "EDEADLK" })), 60_000)));
         try {
           await Promise.race([r, hang]);
         } finally {

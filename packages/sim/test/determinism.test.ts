@@ -1,5 +1,8 @@
 import test from "ava";
-import { parseFaults, run } from "../src/index.js";
+import type { Scheduler } from "@folio/core";
+import type { BlockDevice, BlockRequest, DeviceStats } from "@folio/pagecache";
+import { formatFaults, parseFaults, run, type RunHooks } from "../src/index.js";
+import { firstViolation } from "./helpers.js";
 
 for (const fs of ["simple", "log"]) {
   test(`fs-${fs}: a run replays exactly from its seed (op log and final state)`, (t) => {
@@ -18,13 +21,37 @@ for (const fs of ["simple", "log"]) {
 }
 
 test("a violation names its seed and operation and gives a command that replays it", (t) => {
-  // fs-simple's known stale-tail bug shows in this run (see src/known.ts).
-  const r = run({ fs: "simple", seed: 3, ops: 2291, faults: parseFaults("crash") });
-  t.truthy(r.violation);
-  const v = r.violation!;
-  t.is(v.seed, 3);
-  t.is(v.op, 2290);
-  t.is(v.replay, "node packages/sim/dist/src/run.js --fs simple --seed 3 --ops 2291 --faults crash");
-  const again = run({ fs: "simple", seed: 3, ops: v.op + 1, faults: parseFaults("crash") });
-  t.deepEqual(again.violation, v);
+  // A planted bug (the device acknowledges flushes without flushing) makes a violation to look at.
+  const hooks: RunHooks = { wrapDevice: (dev, w) => new SkipFlush(dev, w.machine.scheduler) };
+  const base = { fs: "simple", ops: 1500, faults: parseFaults("crash,crash=0.01") };
+  const { result } = firstViolation(base, 1000, 25, hooks);
+  t.truthy(result, "the planted bug shows within 25 seeds");
+  const v = result!.violation!;
+  t.is(v.replay, `node packages/sim/dist/src/run.js --fs simple --seed ${v.seed} --ops ${v.op + 1} --faults ${formatFaults(base.faults)}`);
+  const again = run({ ...base, seed: v.seed, ops: v.op + 1 }, hooks);
+  t.deepEqual(again.violation, v, "the replay stops at the same operation with the same violation");
 });
+
+/** The device acknowledges flushes without flushing. */
+class SkipFlush implements BlockDevice {
+  constructor(
+    readonly inner: BlockDevice,
+    private readonly scheduler: Scheduler,
+  ) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  get blockSize(): number {
+    return this.inner.blockSize;
+  }
+  get nrBlocks(): number {
+    return this.inner.nrBlocks;
+  }
+  get stats(): DeviceStats {
+    return this.inner.stats;
+  }
+  submit(req: BlockRequest): void {
+    if (req.op === "flush") this.scheduler.after(0, "flush (skipped)", () => req.done(null));
+    else this.inner.submit(req);
+  }
+}

@@ -34,14 +34,15 @@ export function patched<O extends object, K extends keyof O, T>(obj: O, key: K, 
 }
 
 /**
- * Runs seeds from `first` until one reports a violation or `budgetMs` of wall time passes.
+ * Runs seeds `first`, `first + 1`, … until one reports a violation, at most `maxRuns` of them — a
+ * budget in runs, not in wall time, so whether a bug is caught never depends on the machine's speed.
  * Returns the first violating run (or null) and what it cost.
  */
-export function firstViolation(base: Omit<RunConfig, "seed">, first: number, budgetMs: number, hooks: RunHooks = {}): { result: RunResult | null; runs: number; ops: number; ms: number } {
+export function firstViolation(base: Omit<RunConfig, "seed">, first: number, maxRuns: number, hooks: RunHooks = {}): { result: RunResult | null; runs: number; ops: number; ms: number } {
   const start = performance.now();
   let runs = 0;
   let ops = 0;
-  for (let seed = first; performance.now() - start < budgetMs; seed++) {
+  for (let seed = first; runs < maxRuns; seed++) {
     const r = run({ ...base, seed }, hooks);
     runs++;
     ops += r.stats.ops;

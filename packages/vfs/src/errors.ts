@@ -13,6 +13,7 @@ const DESCRIPTIONS: Partial<Record<ErrorCode, string>> = {
   EBUSY: "resource busy or locked",
   EEXIST: "file already exists",
   EXDEV: "cross-device link not permitted",
+  ENODEV: "no such device",
   ENOTDIR: "not a directory",
   EISDIR: "illegal operation on a directory",
   EINVAL: "invalid argument",

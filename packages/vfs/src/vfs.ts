@@ -1,11 +1,13 @@
 import "reflect-metadata";
-import { fail, isFolioError, type Machine } from "@folio/core";
+import { fail, isFolioError, type FolioError, type Machine } from "@folio/core";
 import { installPageCache, type BlockDevice, type Flusher, type PageCache, type WritebackControl, type WritebackTarget } from "@folio/pagecache";
 import {
   FS_TOKENS, FileType, NAME_MAX, O_ACCMODE, O_APPEND, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_RDONLY, O_TRUNC,
   O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG, fileTypeOf, filesystemType,
   type FsFile, type InodeAttr, type MountOptions, type SetAttr, type StatFs, type SuperBlock,
 } from "@folio/fs-api";
+import { MAP_SHARED, PROT_WRITE, type AddressSpace, type MappableFile, type MmapRequest } from "@folio/core";
+import { O_RDWR } from "@folio/fs-api";
 import { DentryCache, dirKey, type Dentry } from "./dcache.js";
 import { asSyscallError } from "./errors.js";
 
@@ -61,6 +63,18 @@ export interface MountInfo {
   dev: number;
   readOnly: boolean;
   options: MountOptions;
+}
+
+/**
+ * An eviction the filesystem failed: the inode lost its last name or reference, and its
+ * `evictInode` threw (see {@link Vfs.evictionFailures}).
+ */
+export interface EvictionFailure {
+  /** The mount's device number (`dev` in stat). */
+  readonly dev: number;
+  readonly ino: number;
+  /** What the filesystem threw (EIO, ENOMEM…). */
+  readonly error: FolioError;
 }
 
 /** Options of {@link Vfs}. */
@@ -157,10 +171,15 @@ class OpenFile {
   ) {}
 }
 
+/** Failed evictions whose details {@link Vfs.evictionFailures} keeps. */
+const MAX_EVICTION_FAILURES_KEPT = 100;
 const MAY_READ = 4;
 const MAY_WRITE = 2;
 const MAY_EXEC = 1;
-/** Scheduler events one pump of the promise API runs before yielding to the host. */
+/**
+ * Scheduler events one pump of the promise API runs at a time, and events pumps may run from
+ * microtasks before one pump lets the host's event loop turn (see {@link Vfs.defer}).
+ */
 const PUMP_SLICE = 1024;
 
 /**
@@ -179,7 +198,8 @@ const PUMP_SLICE = 1024;
  *   are removed with the directory (rmdir, rename over it, umount), not by the shrinker.
  * * Open file descriptions and the working directory hold references on their inodes. When the
  *   last reference to an inode with no links left goes (close after unlink, or unlink of an inode
- *   nobody has open), the VFS calls the filesystem's `evictInode`.
+ *   nobody has open), the VFS calls the filesystem's `evictInode`. Its failure is not the system
+ *   call's (see {@link evictionFailures}).
  */
 export class Vfs {
   readonly cache: PageCache;
@@ -202,11 +222,20 @@ export class Vfs {
   private readonly refs = new Map<string, number>();
   /** Inodes removed from the namespace while referenced: evicted when the last reference goes. */
   private readonly orphans = new Set<string>();
-  private readonly fds = new Map<number, OpenFile>();
+  /** The descriptor table: the open file description of each descriptor, undefined where none (an array: a read looks it up first). */
+  private readonly fds: (OpenFile | undefined)[] = [];
+  /** Descriptors open. */
+  private nrOpenFds = 0;
   private cwdLoc: Loc | null = null;
+  /** Evictions that failed (see evictIfGone): how many, and the latest. */
+  private evictionFailureCount = 0;
+  private readonly recentEvictionFailures: EvictionFailure[] = [];
   /** Promise-API operations scheduled and not yet run. */
   private pendingOps = 0;
+  /** A pump is queued and has not run yet. */
   private pumping = false;
+  /** Events run by microtask pumps since a pump last went through the host's event loop. */
+  private eventsSinceHostTurn = 0;
   /** VFS calls in progress (more than one when an event run during a wait makes another). */
   private depth = 0;
   /** Deferred operations whose event came while a VFS call was in progress: they run after it. */
@@ -228,6 +257,9 @@ export class Vfs {
     this.flusher = flusher;
     this.maxFds = options.maxFds ?? 65536;
     this.dcache = new DentryCache(options.dentryLimit ?? 65536);
+    // The dcache shrinker (prune_dcache_sb): reclaim asks it to drop a share of the dentries
+    // proportional to the share of the LRU it scanned; no dentry pins an inode, so all can go.
+    machine.reclaim.registerShrinker({ name: "dentry", count: () => this.dcache.size, scan: (n) => this.shrinkCaches(n) });
   }
 
   /** The VFS of `machine`, created on first use. */
@@ -349,7 +381,7 @@ export class Vfs {
       if ((flags & O_ACCMODE) === O_ACCMODE) throw fail("EINVAL", "access mode 3 is invalid");
       // Linux 6.4 and later: O_CREAT | O_DIRECTORY is invalid (it used to create a regular file, then fail with ENOTDIR).
       if ((flags & (O_CREAT | O_DIRECTORY)) === (O_CREAT | O_DIRECTORY)) throw fail("EINVAL", "O_CREAT with O_DIRECTORY is invalid");
-      if (this.fds.size >= this.maxFds) throw fail("EMFILE", `${this.maxFds} descriptors are open`);
+      if (this.nrOpenFds >= this.maxFds) throw fail("EMFILE", `${this.maxFds} descriptors are open`);
       const creat = (flags & O_CREAT) !== 0;
       const budget = { links: 0 };
       let last = this.parent(path, null, budget);
@@ -408,7 +440,8 @@ export class Vfs {
   close(fd: number): void {
     this.sys("close", undefined, undefined, () => {
       const of = this.fileOf(fd);
-      this.fds.delete(fd);
+      this.fds[fd] = undefined;
+      this.nrOpenFds--;
       of.mnt.openFiles--;
       try {
         if (of.file) of.mnt.sb.release(of.file);
@@ -423,7 +456,9 @@ export class Vfs {
    * file position when `position` is null. Returns the bytes read (0 at end of file).
    */
   read(fd: number, buffer: Uint8Array, offset: number, length: number, position: number | null): number {
-    return this.sys("read", undefined, undefined, () => {
+    // The hottest system call: sys() written out, so that a read allocates no closure.
+    this.depth++;
+    try {
       const of = this.fileOf(fd);
       if ((of.flags & O_ACCMODE) === O_WRONLY) throw fail("EBADF", "descriptor is not open for reading");
       if (of.type === FileType.Directory) throw fail("EISDIR", "cannot read a directory");
@@ -432,7 +467,11 @@ export class Vfs {
       const n = length === 0 ? 0 : of.mnt.sb.read(of.file!, pos, buffer, offset, length);
       if (position === null) of.pos = pos + n;
       return n;
-    });
+    } catch (e) {
+      throw asSyscallError(e, "read");
+    } finally {
+      this.leaveCall();
+    }
   }
 
   /**
@@ -494,6 +533,62 @@ export class Vfs {
     });
   }
 
+  /**
+   * Maps the file open on `fd` into the address space `space` (mmap(2) with a descriptor; create
+   * one with `machine.mm.createAddressSpace`) and returns the address; `request` holds mmap's other
+   * arguments (see AddressSpace.mmap). Loads, stores, munmap, mprotect, madvise and msync are then
+   * `space`'s. The mapping holds an open file of its own, as Linux's vm_file does: closing `fd`
+   * does not end it, an unlinked file lives on while mapped, and umount is EBUSY until the last
+   * page is unmapped. Errors: EBADF; EACCES (not a regular file, a descriptor not open for reading,
+   * or MAP_SHARED with PROT_WRITE on one not open for reading and writing); ENODEV (the filesystem
+   * cannot map files); those of AddressSpace.mmap.
+   */
+  mmap(space: AddressSpace, fd: number, request: Omit<MmapRequest, "file">): number {
+    return this.sys("mmap", undefined, undefined, () => {
+      const of = this.fileOf(fd);
+      const acc = of.flags & O_ACCMODE;
+      if (of.type !== FileType.Regular) throw fail("EACCES", "only regular files can be mapped");
+      if (acc === O_WRONLY) throw fail("EACCES", "descriptor is not open for reading");
+      if (request.flags & MAP_SHARED && request.prot & PROT_WRITE && acc !== O_RDWR) throw fail("EACCES", "a shared writable mapping needs a descriptor open for reading and writing");
+      const sb = of.mnt.sb;
+      if (sb.mmap === undefined) throw fail("ENODEV", `filesystem type "${of.mnt.type}" cannot map files`);
+      // The mapping's own open file description, pinned and counted like a descriptor's.
+      const file = sb.open(of.ino, acc);
+      of.mnt.openFiles++;
+      this.pin(of);
+      let open = true;
+      const close = () => {
+        if (!open) return;
+        open = false;
+        of.mnt.openFiles--;
+        try {
+          sb.release(file);
+        } finally {
+          this.unpin(of);
+        }
+      };
+      try {
+        const inner = sb.mmap(file);
+        const mapped: MappableFile = {
+          ownerId: inner.ownerId, label: inner.label, writable: inner.writable, vmOps: inner.vmOps,
+          sync: (start, end, wait) => inner.sync(start, end, wait),
+          ...(inner.willneed ? { willneed: (first: number, count: number) => inner.willneed!(first, count) } : {}),
+          release: () => {
+            try {
+              inner.release?.();
+            } finally {
+              close();
+            }
+          },
+        };
+        return space.mmap({ ...request, file: mapped });
+      } catch (e) {
+        close();
+        throw e;
+      }
+    });
+  }
+
   /** Changes the permission bits of an open file. */
   fchmod(fd: number, mode: number): void {
     this.sys("fchmod", undefined, undefined, () => this.chmodNode(this.fileOf(fd), mode));
@@ -511,7 +606,11 @@ export class Vfs {
 
   /** Open descriptors, ascending. */
   openDescriptors(): number[] {
-    return [...this.fds.keys()].sort((a, b) => a - b);
+    const open: number[] = [];
+    this.fds.forEach((of, fd) => {
+      if (of !== undefined) open.push(fd);
+    });
+    return open;
   }
 
   // ── Attributes ──────────────────────────────────────────────────────────────────────────────
@@ -736,11 +835,21 @@ export class Vfs {
 
   /**
    * The shrinker hook: drops up to `n` unused dentries, least recently used first, and returns how
-   * many went. Every dentry is unused (none pins an inode), so this never fails to free; reclaim
-   * registers it as the dcache shrinker's scan_objects, with {@link cacheCounts} as count_objects.
+   * many went. Every dentry is unused (none pins an inode), so this never fails to free; it is the
+   * scan_objects of the dcache shrinker the VFS registers with reclaim at construction.
    */
   shrinkCaches(n: number): number {
     return this.dcache.shrink(Math.max(0, Math.floor(n)));
+  }
+
+  /**
+   * Evictions the filesystems failed since the VFS was created: `count` of them, and the latest
+   * (at most 100, oldest first). A failed eviction is no system call's error: the inode is left to
+   * the filesystem as an orphan, its blocks leaked until the filesystem frees it at unmount or
+   * fsck reclaims it after a crash.
+   */
+  evictionFailures(): { count: number; recent: EvictionFailure[] } {
+    return { count: this.evictionFailureCount, recent: [...this.recentEvictionFailures] };
   }
 
   /** Sizes and hit counts of the VFS caches. */
@@ -758,12 +867,19 @@ export class Vfs {
 
   /**
    * Runs `op` as an event of the machine's scheduler and settles the returned promise with its
-   * result or error. The operation runs when the engine runs its events (a synchronous call that
-   * waits, {@link runUntilIdle}, or the pump this schedules with `setImmediate`, which runs due
-   * events in bounded slices), never on the microtask queue: operations run in the engine's
-   * deterministic event order, and a plain `await` needs no one to drive anything. An operation
-   * whose event runs while a VFS call is in progress (an event run by that call's wait for I/O)
-   * waits until the call has returned, so every VFS call is atomic with respect to deferred ones.
+   * result or error. The operation runs when the engine runs its events: a synchronous call that
+   * waits, {@link runUntilIdle}, or the pump `defer` queues, so a plain `await` needs no one to
+   * drive anything. Operations run in the engine's deterministic event order (by time, then the
+   * seeded order of events due at the same instant), never at the call and never inside another
+   * VFS call: an operation whose event runs while a call is in progress (an event run by that
+   * call's wait for I/O) waits until the call has returned, so every VFS call is atomic with
+   * respect to deferred ones.
+   *
+   * The pump is a microtask queued behind the current job (as memfs's promise API runs its
+   * work), so an awaited call costs no trip through the host's event loop; it runs due events in
+   * slices of {@link PUMP_SLICE}. After {@link PUMP_SLICE} events run from microtasks, the next
+   * pump goes through `setImmediate` instead, so a long chain of awaited calls cannot starve the
+   * host's timers and I/O.
    */
   defer<T>(label: string, op: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -781,7 +897,7 @@ export class Vfs {
           reject(e);
         }
       };
-      this.machine.scheduler.after(0, `vfs ${label}`, run);
+      this.machine.scheduler.after(0, eventLabel(label), run);
       this.pump();
     });
   }
@@ -797,14 +913,27 @@ export class Vfs {
     this.machine.scheduler.waitUntil(() => this.pendingOps === 0, "scheduled VFS operations");
   }
 
+  /** Queues the pump unless it is queued already: as a microtask, or after a host turn once the microtask budget is spent. */
   private pump(): void {
     if (this.pumping) return;
     this.pumping = true;
-    setImmediate(() => {
-      this.pumping = false;
-      this.machine.scheduler.runDue(PUMP_SLICE);
-      if (this.pendingOps > 0) this.pump();
-    });
+    if (this.eventsSinceHostTurn < PUMP_SLICE) {
+      // A reaction to a settled promise is a microtask, and a lighter one than Node's queueMicrotask.
+      SETTLED.then(() => this.runPump());
+    } else {
+      setImmediate(() => {
+        // The host's event loop has turned: the microtask budget starts again.
+        this.eventsSinceHostTurn = 0;
+        this.runPump();
+      });
+    }
+  }
+
+  /** One pump: runs a slice of due events, and queues the next pump while deferred operations remain. */
+  private runPump(): void {
+    this.pumping = false;
+    this.eventsSinceHostTurn += this.machine.scheduler.runDue(PUMP_SLICE);
+    if (this.pendingOps > 0) this.pump();
   }
 
   // ── Path walk ───────────────────────────────────────────────────────────────────────────────
@@ -817,15 +946,20 @@ export class Vfs {
     } catch (e) {
       throw asSyscallError(e, syscall, path, dest);
     } finally {
-      if (--this.depth === 0 && this.parked.length > 0) this.unpark();
+      this.leaveCall();
     }
+  }
+
+  /** Ends a system call: when the outermost one ends, deferred operations parked during it are scheduled again. */
+  private leaveCall(): void {
+    if (--this.depth === 0 && this.parked.length > 0) this.unpark();
   }
 
   /** Schedules the parked deferred operations again, in the order they were parked. */
   private unpark(): void {
     const parked = this.parked;
     this.parked = [];
-    for (const p of parked) this.machine.scheduler.after(0, `vfs ${p.label}`, p.run);
+    for (const p of parked) this.machine.scheduler.after(0, eventLabel(p.label), p.run);
     this.pump();
   }
 
@@ -1128,7 +1262,7 @@ export class Vfs {
       this.orphans.add(key);
       return;
     }
-    if (removedDir || loc.mnt.sb.getattr(loc.ino).nlink === 0) loc.mnt.sb.evictInode(loc.ino);
+    this.evictIfGone(loc, removedDir);
   }
 
   private pin(loc: Loc): void {
@@ -1144,30 +1278,60 @@ export class Vfs {
       return;
     }
     this.refs.delete(key);
-    if (this.orphans.delete(key)) {
-      const attr = loc.mnt.sb.getattr(loc.ino);
-      if (attr.nlink === 0 || (attr.mode & S_IFMT) === S_IFDIR) loc.mnt.sb.evictInode(loc.ino);
+    if (this.orphans.delete(key)) this.evictIfGone(loc, false);
+  }
+
+  /**
+   * The last name or the last reference of an inode went: the filesystem evicts it if it has no
+   * links left or is a removed directory (Linux's iput → evict). The system call that got here
+   * has already done what it was asked (the name is gone, the descriptor closed), so a failure of
+   * the filesystem here (EIO or ENOMEM while freeing the blocks) is not that call's error, as
+   * Linux reports nothing from evict: it is recorded in {@link evictionFailures}, and the inode
+   * stays with the filesystem as an orphan — no name, no reference, its blocks still allocated
+   * (leaked, never reused while it holds them) — until the filesystem frees it (fs-simple and
+   * fs-log free unlinked inodes at unmount) or fsck reclaims it after a crash. Errors that are not
+   * Folio errors (bugs) propagate.
+   */
+  private evictIfGone(loc: Loc, removedDir: boolean): void {
+    const sb = loc.mnt.sb;
+    try {
+      if (!removedDir) {
+        const attr = sb.getattr(loc.ino);
+        if (attr.nlink !== 0 && (attr.mode & S_IFMT) !== S_IFDIR) return;
+      }
+      sb.evictInode(loc.ino);
+    } catch (e) {
+      if (!isFolioError(e)) throw e;
+      this.evictionFailureCount++;
+      if (this.recentEvictionFailures.length === MAX_EVICTION_FAILURES_KEPT) this.recentEvictionFailures.shift();
+      this.recentEvictionFailures.push({ dev: loc.mnt.id, ino: loc.ino, error: e });
     }
   }
 
   private installFd(of: OpenFile): number {
     let fd = 3;
-    while (this.fds.has(fd)) fd++;
-    this.fds.set(fd, of);
+    while (this.fds[fd] !== undefined) fd++;
+    this.fds[fd] = of;
+    this.nrOpenFds++;
     of.mnt.openFiles++;
     this.pin(of);
     return fd;
   }
 
   private fileOf(fd: number): OpenFile {
-    const of = this.fds.get(fd);
+    const of = Number.isInteger(fd) && fd >= 0 ? this.fds[fd] : undefined;
     if (of === undefined) throw fail("EBADF", `descriptor ${fd} is not open`);
     return of;
   }
 
   private statOf(loc: Loc): FileStat {
     const a = loc.mnt.sb.getattr(loc.ino);
-    return { ...a, dev: loc.mnt.id, rdev: 0, blksize: BLKSIZE };
+    // Field by field rather than a spread: one object of one shape, whatever the filesystem returns.
+    return {
+      ino: a.ino, mode: a.mode, nlink: a.nlink, uid: a.uid, gid: a.gid, size: a.size, blocks: a.blocks,
+      atimeNs: a.atimeNs, mtimeNs: a.mtimeNs, ctimeNs: a.ctimeNs, birthtimeNs: a.birthtimeNs,
+      dev: loc.mnt.id, rdev: 0, blksize: BLKSIZE,
+    };
   }
 
   private mountInfo(m: Mount): MountInfo {
@@ -1182,6 +1346,18 @@ export class Vfs {
       return "(unreachable)";
     }
   }
+}
+
+/** A settled promise: its reactions are how the pump queues itself as a microtask. */
+const SETTLED = Promise.resolve();
+
+/** Scheduler event labels of deferred operations ("vfs read"), made once per operation name. */
+const EVENT_LABELS = new Map<string, string>();
+
+function eventLabel(op: string): string {
+  let label = EVENT_LABELS.get(op);
+  if (label === undefined) EVENT_LABELS.set(op, (label = `vfs ${op}`));
+  return label;
 }
 
 /** Rejects what cannot be a path: NUL bytes (EINVAL) and paths of PATH_MAX bytes or more. */

@@ -334,3 +334,87 @@ test("times: writes update mtime and ctime, namespace changes update the directo
   fs.writeFileSync("/sub/new", "");
   t.true(fs.statSync("/sub").mtimeMs > dir);
 });
+
+test("null options: the defaults wherever options are optional, ERR_INVALID_ARG_TYPE for rm and rmdir (as node:fs)", async (t) => {
+  const { fs } = tree();
+  fs.symlinkSync("f", "/link");
+  const fd = fs.openSync("/f", "r");
+  // stat, lstat and fstat read no field of null options (node:fs 20 throws a TypeError here).
+  t.true(fs.statSync("/f", null).isFile());
+  t.true(fs.lstatSync("/link", null).isSymbolicLink());
+  t.true(fs.fstatSync(fd, null).isFile());
+  t.true((await fs.promises.stat("/f", null)).isFile());
+  t.true((await fs.promises.lstat("/link", null)).isSymbolicLink());
+  const fh = await fs.promises.open("/f", null, null);
+  t.true((await fh.stat(null)).isFile());
+  t.like(await fh.read(Buffer.alloc(5), null), { bytesRead: 5 });
+  await fh.close();
+  // The other calls with optional options or modes, as node:fs takes null.
+  t.deepEqual(fs.readdirSync("/", null), ["f", "link", "sub"]);
+  t.is(fs.readFileSync("/f", null).toString(), "hello");
+  t.is(fs.readlinkSync("/link", null), "f");
+  t.is(fs.realpathSync("/link", null), "/f");
+  fs.writeFileSync("/w", "x", null);
+  fs.appendFileSync("/w", "y", null);
+  t.is(fs.readFileSync("/w", "utf8"), "xy");
+  t.is(fs.mkdirSync("/m", null), undefined);
+  fs.copyFileSync("/f", "/copy", null);
+  await fs.promises.copyFile("/f", "/copy2", null);
+  t.is(fs.readFileSync("/copy2", "utf8"), "hello");
+  fs.accessSync("/f", null);
+  await fs.promises.access("/f", null);
+  t.is(fs.readSync(fd, Buffer.alloc(5), null), 5);
+  fs.closeSync(fd);
+  // rm and rmdir validate options as an object: null is an argument error, and nothing is removed.
+  for (const call of [() => fs.rmSync("/w", null as never), () => fs.rmdirSync("/m", null as never), () => fs.rmSync("/w", [] as never)]) {
+    const e = t.throws(call) as Error & { code: string };
+    t.is(e.code, "ERR_INVALID_ARG_TYPE");
+    t.true(e instanceof TypeError);
+  }
+  t.regex((t.throws(() => fs.rmSync("/w", null as never)) as Error).message, /^The "options" argument must be of type object\. Received null$/);
+  await t.throwsAsync(fs.promises.rm("/w", null as never), { code: "ERR_INVALID_ARG_TYPE" });
+  t.true(fs.existsSync("/w") && fs.existsSync("/m"));
+});
+
+test("readSync and FileHandle.read: the usual call and the general forms read the same, and bad values fail as in Node", async (t) => {
+  const { fs } = tree(); // "/f" holds "hello"
+  const fd = fs.openSync("/f", "r");
+  const fh = await fs.promises.open("/f", "r");
+  const buf = Buffer.alloc(5);
+  t.is(fs.readSync(fd, buf, 0, 5, 0), 5, "a range that ends at the buffer's end");
+  t.is(buf.toString(), "hello");
+  t.is(fs.readSync(fd, buf, 1, 2, null), 2, "null: at the file position…");
+  t.is(fs.readSync(fd, buf, 3, 2, -1), 2, "…and -1 too, each advancing it");
+  t.is(buf.toString(), "hhell");
+  t.is(fs.readSync(fd, buf, 0, 5, null), 1);
+  t.is(fs.readSync(fd, new Uint16Array(2), 0, 4, 1), 4, "any ArrayBufferView, counted in bytes");
+  t.is(fs.readSync(fd, buf, 0, 5, 2n), 3);
+  for (const [args, code] of [
+    [[fd, buf, 0, 5, 1.5], "ERR_OUT_OF_RANGE"],
+    [[fd, buf, 0, 5, -2], "ERR_OUT_OF_RANGE"],
+    [[fd, buf, 0, 6, 0], "ERR_OUT_OF_RANGE"],
+    [[fd, buf, 1.5, 1, 0], "ERR_OUT_OF_RANGE"],
+    [[fd, buf, 2 ** 32, 1, 0], "ERR_OUT_OF_RANGE"],
+    [[fd + 0.5, buf, 0, 1, 0], "ERR_OUT_OF_RANGE"],
+    [[-1, buf, 0, 1, 0], "ERR_OUT_OF_RANGE"],
+    [[fd, buf, "0", 1, 0], "ERR_INVALID_ARG_TYPE"],
+    [[fd, buf, 0, 1, "0"], "ERR_INVALID_ARG_TYPE"],
+    [[99, buf, 0, 1, 0], "EBADF"],
+  ] as const) {
+    t.is((t.throws(() => fs.readSync(...(args as unknown as Parameters<typeof fs.readSync>))) as Error & { code: string }).code, code, String(args));
+  }
+  const w = fs.openSync("/f", "a");
+  throwsCode(t, () => fs.readSync(w, buf, 0, 1, 0), "EBADF", { syscall: "read" });
+  fs.closeSync(w);
+  const d = fs.openSync("/sub", "r");
+  throwsCode(t, () => fs.readSync(d, buf, 0, 1, 0), "EISDIR", { syscall: "read" });
+  fs.closeSync(d);
+  t.like(await fh.read(buf, 0, 5, 0), { bytesRead: 5, buffer: buf });
+  t.like(await fh.read(buf, 0, 2, null), { bytesRead: 2 });
+  t.like(await fh.read(buf, 0, 5, null), { bytesRead: 3 }, "the handle's position moved past the first two bytes");
+  t.is(buf.subarray(0, 3).toString(), "llo");
+  await t.throwsAsync(fh.read(buf, 0, 5, 1.5), { code: "ERR_OUT_OF_RANGE" });
+  await t.throwsAsync(fh.read(buf, 4, 2, 0), { code: "ERR_OUT_OF_RANGE" });
+  await fh.close();
+  fs.closeSync(fd);
+});

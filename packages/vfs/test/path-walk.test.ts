@@ -167,3 +167,18 @@ test("shrinkCaches drops unused dentries, least recently used first, and lookups
   for (let i = 0; i < 50; i++) t.is(fs.readFileSync(`/a/file${i}`, "utf8"), String(i));
   t.is(fs.realpathSync("/a/lb/c"), "/a/b/c", "directory parents survive the shrinker");
 });
+
+test("the dentry cache is a shrinker: reclaim scans it in proportion to the LRU it scanned", (t) => {
+  const { fs, vfs } = tree();
+  for (let i = 0; i < 200; i++) fs.writeFileSync(`/a/file${i}`, String(i));
+  const m = vfs.machine;
+  const dentries = vfs.cacheCounts().dentries;
+  const lru = m.reclaim.counts().lruFolios;
+  t.true(dentries >= 200 && lru > 0);
+  const scannedBefore = m.vmstat.toObject().slabs_scanned!;
+  m.reclaim.shrink(1); // frees one clean folio: scans a sliver of the LRU, and at least a batch of dentries
+  const asked = m.vmstat.toObject().slabs_scanned! - scannedBefore;
+  t.true(asked >= Math.min(128, dentries), `shrinkers asked to scan ${asked} objects`);
+  t.true(vfs.cacheCounts().dentries < dentries, "dentries went");
+  for (let i = 0; i < 200; i++) t.is(fs.readFileSync(`/a/file${i}`, "utf8"), String(i));
+});

@@ -83,6 +83,54 @@ test("a deferred operation never runs inside another VFS call, even when that ca
   t.is(fs.readFileSync("/other", "utf8"), "y");
 });
 
+test("an awaited call runs without a trip through the host's event loop", async (t) => {
+  const { fs } = boot();
+  fs.writeFileSync("/f", "x");
+  let hostTurned = false;
+  setImmediate(() => (hostTurned = true));
+  const fh = await fs.promises.open("/f");
+  t.is((await fh.read(Buffer.alloc(1), 0, 1, 0)).bytesRead, 1);
+  await fs.promises.stat("/f");
+  t.false(hostTurned, "the pump ran as a microtask: the setImmediate queued first has not run");
+  await fh.close();
+});
+
+test("a long chain of awaited calls still lets the host's event loop turn", async (t) => {
+  const { fs } = boot();
+  fs.writeFileSync("/f", "x");
+  const fh = await fs.promises.open("/f");
+  let turnedAt = -1;
+  let i = 0;
+  setImmediate(() => (turnedAt = i));
+  for (; i < 3000; i++) await fh.read(Buffer.alloc(1), 0, 1, 0);
+  t.true(turnedAt > 0 && turnedAt < 3000, `the setImmediate ran after ${turnedAt} of 3000 reads`);
+  await fh.close();
+});
+
+test("a deferred operation that comes due while a read waits runs after the read", async (t) => {
+  const { fs, vfs, machine } = boot();
+  fs.writeFileSync("/f", "abc");
+  const sb = vfs.superBlockOf("/");
+  const read = sb.read.bind(sb);
+  const log: string[] = [];
+  sb.read = (file, pos, buf, offset, length) => {
+    machine.scheduler.runFor(1_000_000); // as a disk filesystem waits for the data
+    log.push(fs.existsSync("/other") ? "the deferred write ran inside the read" : "read done, deferred write not run");
+    return read(file, pos, buf, offset, length);
+  };
+  const p = fs.promises.writeFile("/other", "y");
+  const fd = fs.openSync("/f", "r");
+  const buf = Buffer.alloc(3);
+  t.is(fs.readSync(fd, buf, 0, 3, null), 3);
+  log.push("read returned");
+  await p;
+  t.deepEqual(log, ["read done, deferred write not run", "read returned"]);
+  t.is(fs.readFileSync("/other", "utf8"), "y");
+  t.is(buf.toString(), "abc");
+  t.is(fs.readSync(fd, buf, 0, 3, null), 0, "the read advanced the file position");
+  fs.closeSync(fd);
+});
+
 test("concurrent promise operations run in the same order for the same seed", async (t) => {
   async function run(seed: number): Promise<string[]> {
     const { fs } = boot(seed);

@@ -3,9 +3,11 @@
  * filled pages that belong to no file, owned by an {@link AnonRegion}, swapped out under memory
  * pressure when the machine has swap.
  *
- * A region is what an anonymous mapping's anon_vma will own once user mappings exist: pages by
- * index, each resident (a folio) or swapped out (a slot). Loads and stores go through
- * {@link AnonRegion.read} and {@link AnonRegion.write}, which fault missing pages in.
+ * A region is what an anonymous mapping's anon_vma owns: pages by index, each resident (a folio)
+ * or swapped out (a slot). Loads and stores go through {@link AnonRegion.read} and
+ * {@link AnonRegion.write}, which fault missing pages in; user mappings (mm/mmap) map its folios
+ * into page tables through {@link AnonRegion.faultIn}, put the copies of copy-on-write faults in it
+ * with {@link AnonRegion.installCopy}, and drop unmapped ranges with {@link AnonRegion.discard}.
  *
  * Reclaim talks to a region only through the public page interface. `release` of a folio with a
  * current swap copy drops it (the index keeps the slot); `release` of a dirty folio — one whose
@@ -100,6 +102,68 @@ export class AnonRegion implements PageOwner {
       const f = this.mm.folios;
       f.data(folio).set(src.subarray(srcOffset + done, srcOffset + done + n), f.dataOffset(folio) + at);
     }, true);
+  }
+
+  /** True if page `index` was ever touched and not discarded since: it is resident or on swap. */
+  has(index: number): boolean {
+    return this.entries.has(index);
+  }
+
+  /**
+   * The resident folio of page `index`, faulted in as {@link read} and {@link write} do: zero-filled
+   * the first time, from swap after (waiting for the read). With `write` the page is about to change:
+   * its swap copy, if any, is freed and the folio is marked dirty. Called by the fault path of user
+   * mappings; the region keeps its own reference (the caller takes one per page-table entry).
+   * Throws EFAULT for an index outside the region, EIO if a swap-in failed, ENOMEM.
+   */
+  faultIn(index: number, write: boolean): number {
+    this.checkIndex(index);
+    const folio = this.fault(index, write);
+    if (write) {
+      this.invalidateSwapCopy(folio);
+      this.mm.folios.set(folio, FolioFlag.Dirty);
+    }
+    return folio;
+  }
+
+  /**
+   * Makes page `index` a new dirty folio holding a copy of the 4096 bytes at `src[srcOffset…]`
+   * (the copy of a copy-on-write fault: a private mapping's first store to a file page). The page
+   * must not exist yet (EEXIST otherwise). Returns the folio; the region keeps its reference.
+   * Throws EFAULT for an index outside the region, ENOMEM.
+   */
+  installCopy(index: number, src: Uint8Array, srcOffset: number): number {
+    this.checkIndex(index);
+    if (this.entries.has(index)) throw fail("EEXIST", `page ${index} of ${this.label} already exists`);
+    const f = this.mm.folios;
+    // A user fault holds nothing: it may wait for writeback to free memory. No copy anywhere: dirty.
+    const folio = f.alloc(0, Gfp.Movable | Gfp.MayThrottle, this.id, index, FolioFlag.Uptodate | FolioFlag.SwapBacked | FolioFlag.Dirty);
+    f.data(folio).set(src.subarray(srcOffset, srcOffset + PAGE_SIZE), f.dataOffset(folio));
+    this.adopt(folio, index);
+    return folio;
+  }
+
+  /**
+   * Frees pages [first, first + count) and their swap slots (munmap or MADV_DONTNEED of part of
+   * the region, truncate of a private mapping's copies): touched again, they read as zeros. No
+   * page-table entry may map them any more. Returns the pages that were resident.
+   */
+  discard(first: number, count: number): number {
+    let resident = 0;
+    // Few entries or a small range: scan whichever is smaller.
+    const indexes = count <= this.entries.size ? rangeKeys(first, count) : [...this.entries.keys()].filter((i) => i >= first && i < first + count);
+    for (const index of indexes) {
+      const e = this.entries.get(index);
+      if (e === undefined) continue;
+      this.entries.delete(index);
+      if (e > 0) {
+        resident++;
+        this.drop(e, PageOpCaller.Other);
+      } else {
+        this.mm.swap!.free(-e - 1);
+      }
+    }
+    return resident;
   }
 
   /** Frees every page and swap slot (munmap of the whole region, or exit). The region is unusable afterwards. */
@@ -229,15 +293,26 @@ export class AnonRegion implements PageOwner {
     } else if (!write) {
       f.set(folio, FolioFlag.Dirty); // no copy anywhere: reclaim must write it out first
     }
+    this.adopt(folio, index);
+    return folio;
+  }
+
+  /** Makes a new resident folio page `index`: counted, and on the LRU when swap can take it. */
+  private adopt(folio: number, index: number): void {
+    const mm = this.mm;
     this.entries.set(index, folio);
     mm.vm.stat[Stat.AnonPages]++;
     if (mm.swap) {
       mm.reclaim.add(folio, -1);
       mm.reclaim.markAccessed(folio);
     } else {
-      f.set(folio, FolioFlag.Unevictable);
+      mm.folios.set(folio, FolioFlag.Unevictable);
     }
-    return folio;
+  }
+
+  private checkIndex(index: number): void {
+    if (this.destroyed) throw fail("EINVAL", `${this.label} was destroyed`);
+    if (!Number.isSafeInteger(index) || index < 0 || index >= this.nrPages) throw fail("EFAULT", `page ${index} is outside ${this.label} (${this.nrPages} pages)`);
   }
 
   private invalidateSwapCopy(folio: number): void {
@@ -268,4 +343,11 @@ export class AnonRegion implements PageOwner {
     const start = f.dataOffset(folio) + at;
     return f.data(folio).subarray(start, start + n);
   }
+}
+
+/** The integers [first, first + count). */
+function rangeKeys(first: number, count: number): number[] {
+  const out = new Array<number>(count);
+  for (let i = 0; i < count; i++) out[i] = first + i;
+  return out;
 }

@@ -16,16 +16,21 @@ export interface EvictionPolicy {
   readonly name: string;
   /** The cache's capacity in pages; called before use and whenever it changes. */
   resize(capacity: number): void;
-  /** `key` was inserted after a miss; `shadow` is what {@link shadow} returned at its last eviction, or -1. */
-  insert(key: number, shadow: number): void;
-  /** A resident `key` was accessed. Must be cheap: it is on the hit path. */
-  access(key: number): void;
+  /**
+   * `key` was inserted after a miss; `shadow` is what {@link shadow} returned at its last eviction,
+   * or -1. May return a hint (a non-negative integer) that the cache keeps with the page and passes
+   * to {@link access}, so the policy can skip its own lookup; a hint may go stale, and the policy
+   * must check it.
+   */
+  insert(key: number, shadow: number): number | void;
+  /** A resident `key` was accessed; `hint` is what insert or keep returned for it, if anything. Must be cheap: it is on the hit path. */
+  access(key: number, hint?: number): void;
   /** Chooses a resident victim, stops tracking it as resident, and returns it; -1 when empty. */
   evict(): number;
   /** The value to remember for a key just evicted (for workingset refault detection), or -1. */
   shadow(key: number): number;
-  /** The cache could not evict `key` (dirty, locked, pinned): it stays resident and tracked. */
-  keep(key: number): void;
+  /** The cache could not evict `key` (dirty, locked, pinned): it stays resident and tracked. May return a new hint, as insert. */
+  keep(key: number): number | void;
   /** A resident `key` left the cache for another reason (truncate, invalidation). */
   remove(key: number): void;
   /** Resident keys tracked. */

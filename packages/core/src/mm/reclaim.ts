@@ -10,6 +10,11 @@
  * flusher; one under writeback or locked by someone else is skipped and counted. A victim the owner
  * keeps goes back to the policy with `keep`.
  *
+ * A victim mapped into address spaces is first checked through the reverse map: if a page-table
+ * entry was used since the last scan (its accessed bit), the folio stays and the use counts as a
+ * hit; otherwise it is unmapped from every page table (its dirty bits reaching the owner) before the
+ * owner is asked to release it.
+ *
  * Policy keys are stable page identities, `owner id × 2^32 + index`, so a policy that keeps its own
  * ghost history (ARC, S3-FIFO) recognises a page when it comes back; this module keeps the map from
  * key to the resident folio.
@@ -47,6 +52,24 @@ const THROTTLE_NS = 100 * MILLISECOND;
 /** Span of page indexes within one owner in a policy key. */
 const INDEX_SPAN = 2 ** 32;
 
+/**
+ * What reclaim needs of the reverse map (mm/rmap.c) for folios mapped into address spaces; the
+ * machine plugs the user-memory subsystem's in at boot.
+ */
+export interface ReclaimRmap {
+  /** Tests and clears the accessed bits of the PTEs mapping `folio`; returns how many were set (folio_referenced). */
+  folioReferenced(folio: number): number;
+  /** Clears every PTE mapping `folio`, handing dirty bits to its owner; true when it is mapped nowhere any more (try_to_unmap). */
+  tryToUnmap(folio: number): boolean;
+}
+
+/** What one pass over an LRU did: folios scanned, pages freed, mapped folios kept for their accessed bits. */
+interface ScanResult {
+  scanned: number;
+  freed: number;
+  referenced: number;
+}
+
 /** Counters of one machine's reclaim, for tests, reports and the OOM message. */
 export interface ReclaimCounts {
   /** Folios on the LRU (tracked by the policy) and the pages they hold. */
@@ -66,6 +89,8 @@ export class Reclaim {
   private readonly dirtyPressureHooks: (() => void)[] = [];
   private kswapdTimer: Timer | undefined;
   private reclaiming = false;
+  /** The reverse map, for victims mapped into address spaces; set once at boot. */
+  rmap: ReclaimRmap | undefined;
 
   constructor(
     /** The eviction policy of file folios: which one goes next. */
@@ -108,7 +133,7 @@ export class Reclaim {
     this.lruPages += nr;
     this.vm.stat[anon ? Stat.InactiveAnon : Stat.InactiveFile] += nr;
     if (shadow >= 0) this.vm.events[VmEvent.WorkingsetRefault] += nr;
-    (anon ? this.anonPolicy : this.policy).insert(key, shadow);
+    this.setHint(folio, (anon ? this.anonPolicy : this.policy).insert(key, shadow));
   }
 
   /**
@@ -122,7 +147,7 @@ export class Reclaim {
   markAccessed(folio: number): void {
     const f = this.folios;
     if (!f.testAndSet(folio, FolioFlag.Referenced)) return;
-    if (f.test(folio, FolioFlag.Lru)) this.policyOf(folio).access(this.keyOf(folio));
+    if (f.test(folio, FolioFlag.Lru)) this.policyOf(folio).access(this.keyOf(folio), f.lruNext(folio) - 1);
   }
 
   /**
@@ -136,6 +161,11 @@ export class Reclaim {
     this.folioOfKey.delete(key);
     this.unaccount(folio);
     this.policyOf(folio).remove(key);
+  }
+
+  /** Keeps the policy's hint for a folio in its (otherwise unused) LRU link word, +1 so 0 means none. */
+  private setHint(folio: number, hint: number | void): void {
+    this.folios.setLru(folio, 0, typeof hint === "number" && hint >= 0 ? hint + 1 : 0);
   }
 
   private policyOf(folio: number): EvictionPolicy {
@@ -201,16 +231,26 @@ export class Reclaim {
     this.reclaiming = true;
     try {
       const lruBefore = this.folioOfKey.size;
-      // File pages first; anonymous pages (which cost a swap write) for what the file LRU could not give.
-      const file = this.shrinkLru(this.policy, nrPages, direct);
-      const anon = file.freed < nrPages && this.anonPolicy.size > 0 ? this.shrinkLru(this.anonPolicy, nrPages - file.freed, direct) : { scanned: 0, freed: 0 };
-      return file.freed + anon.freed + this.shrinkSlab(file.scanned + anon.scanned, lruBefore);
+      const first = this.shrinkLists(nrPages, direct);
+      // Mapped pages kept for their accessed bits have those bits cleared now: like Linux's next
+      // pass at a higher priority, scan once more for what is missing, so that memory mapped by an
+      // idle process can go.
+      const second = first.freed < nrPages && first.referenced > 0 ? this.shrinkLists(nrPages - first.freed, direct) : { scanned: 0, freed: 0, referenced: 0 };
+      return first.freed + second.freed + this.shrinkSlab(first.scanned + second.scanned, lruBefore);
     } finally {
       this.reclaiming = false;
     }
   }
 
-  private shrinkLru(policy: EvictionPolicy, target: number, direct: boolean): { scanned: number; freed: number } {
+  /** One pass over both LRUs: file pages first; anonymous pages (which cost a swap write) for what the file LRU could not give. */
+  private shrinkLists(target: number, direct: boolean): ScanResult {
+    const file = this.shrinkLru(this.policy, target, direct);
+    if (file.freed >= target || this.anonPolicy.size === 0) return file;
+    const anon = this.shrinkLru(this.anonPolicy, target - file.freed, direct);
+    return { scanned: file.scanned + anon.scanned, freed: file.freed + anon.freed, referenced: file.referenced + anon.referenced };
+  }
+
+  private shrinkLru(policy: EvictionPolicy, target: number, direct: boolean): ScanResult {
     const f = this.folios;
     const ev = this.vm.events;
     policy.resize(policy.size);
@@ -221,6 +261,7 @@ export class Reclaim {
     // Victims the owner kept stay isolated until the pass ends (shrink_folio_list's putback), so
     // the policy moves on to other folios — and other lists — instead of offering them again.
     const kept: number[] = [];
+    const referenced: number[] = [];
     while (freed < target && scanned < limit) {
       const key = policy.evict();
       if (key < 0) break;
@@ -229,6 +270,12 @@ export class Reclaim {
       if (folio === undefined) throw fail("EINVAL", `eviction policy ${policy.name} chose key ${key}, which is not on the LRU`);
       const nr = f.nrPages(folio);
       ev[direct ? VmEvent.PgscanDirect : VmEvent.PgscanKswapd] += nr;
+      // A mapped page used through a page table since the last scan stays, and that use is a hit.
+      if (f.mapcount(folio) > 0 && this.rmap !== undefined && this.rmap.folioReferenced(folio) > 0) {
+        ev[VmEvent.ReclaimMappedReferenced] += nr;
+        referenced.push(key);
+        continue;
+      }
       const result = this.tryRelease(folio, policy.shadow(key));
       if (result === PageOpResult.Done) {
         this.folioOfKey.delete(key);
@@ -240,9 +287,14 @@ export class Reclaim {
         kept.push(key);
       }
     }
-    for (const key of kept) policy.keep(key);
+    for (const key of kept) this.setHint(this.folioOfKey.get(key)!, policy.keep(key));
+    for (const key of referenced) {
+      const folio = this.folioOfKey.get(key)!;
+      this.setHint(folio, policy.keep(key));
+      policy.access(key, this.folios.lruNext(folio) - 1);
+    }
     if (skippedDirty) for (const hook of this.dirtyPressureHooks) hook();
-    return { scanned, freed };
+    return { scanned, freed, referenced: referenced.length };
   }
 
   /** Isolates, locks and offers one victim to its owner; puts it back unless the owner let it go. */
@@ -270,7 +322,15 @@ export class Reclaim {
     f.set(folio, FolioFlag.Isolated);
     let result: PageOpResult = PageOpResult.Failed;
     try {
-      result = owner.release(folio, { caller: PageOpCaller.Reclaim, shadow });
+      // Unmapped first (its dirty bits reach the owner), so the owner decides on the whole truth.
+      if (f.mapcount(folio) > 0 && !this.unmap(folio, nr)) {
+        result = PageOpResult.Busy;
+      } else if (f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.SwapBacked)) {
+        ev[VmEvent.ReclaimSkipDirty] += nr; // dirtied through a page table: the flusher writes it first
+        result = PageOpResult.Busy;
+      } else {
+        result = owner.release(folio, { caller: PageOpCaller.Reclaim, shadow });
+      }
     } finally {
       f.clear(folio, FolioFlag.Isolated | FolioFlag.Locked);
       if (result !== PageOpResult.Done) {
@@ -280,6 +340,12 @@ export class Reclaim {
       f.put(folio);
     }
     return result;
+  }
+
+  /** try_to_unmap for a locked, isolated victim; true when no page table maps it any more. */
+  private unmap(folio: number, nr: number): boolean {
+    this.vm.events[VmEvent.ReclaimUnmapped] += nr;
+    return this.rmap !== undefined && this.rmap.tryToUnmap(folio);
   }
 
   /** shrink_slab: each shrinker scans the share of its objects that reclaim scanned of the LRU. */

@@ -19,6 +19,8 @@ export interface Meminfo {
   Dirty: number;
   Writeback: number;
   AnonPages: number;
+  /** Page-cache pages mapped into address spaces. */
+  Mapped: number;
   Slab: number;
   SReclaimable: number;
   SUnreclaim: number;
@@ -61,6 +63,7 @@ export function meminfo(frames: number, vm: VmStat, pages: PageAllocator, hugetl
     Dirty: k(s[Stat.Dirty]!),
     Writeback: k(s[Stat.Writeback]!),
     AnonPages: k(s[Stat.AnonPages]!),
+    Mapped: k(s[Stat.FileMapped]!),
     Slab: k(s[Stat.SlabReclaimable]! + s[Stat.SlabUnreclaimable]!),
     SReclaimable: k(s[Stat.SlabReclaimable]!),
     SUnreclaim: k(s[Stat.SlabUnreclaimable]!),

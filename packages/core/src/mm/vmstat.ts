@@ -24,6 +24,8 @@ export const enum Stat {
   InactiveFile,
   ActiveAnon,
   InactiveAnon,
+  /** Page-cache pages mapped into some address space (a folio counts all its pages while any PTE maps it). */
+  FileMapped,
   Count,
 }
 
@@ -32,7 +34,7 @@ export const STAT_NAMES: readonly string[] = [
   "nr_free_pages", "nr_percpu_pages", "nr_file_pages", "nr_anon_pages", "nr_dirty", "nr_writeback",
   "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_vmalloc", "nr_page_table_pages", "nr_kmalloc_large",
   "nr_hugetlb", "nr_reserved", "nr_hwpoisoned", "nr_active_file", "nr_inactive_file", "nr_active_anon",
-  "nr_inactive_anon",
+  "nr_inactive_anon", "nr_mapped",
 ];
 
 /** Event counters. */
@@ -85,6 +87,13 @@ export const enum VmEvent {
   SwapOut,
   /** Direct reclaims that waited for writeback (reclaim_throttle). */
   ReclaimThrottle,
+  /** Page faults of user mappings handled / of those, faults that waited for a read from a device or swap. */
+  PgFault,
+  PgMajFault,
+  /** Mapped LRU pages reclaim kept because a page-table entry had been used since its last scan (folio_referenced). */
+  ReclaimMappedReferenced,
+  /** Pages reclaim unmapped from every page table before offering them to their owner (try_to_unmap). */
+  ReclaimUnmapped,
   Count,
 }
 
@@ -95,7 +104,8 @@ export const EVENT_NAMES: readonly string[] = [
   "htlb_buddy_alloc_success", "htlb_free", "htlb_buddy_alloc_fail", "folio_alloc", "folio_free",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "nr_reclaim_skip_dirty", "nr_reclaim_skip_writeback",
   "nr_reclaim_skip_busy", "nr_reclaim_kept", "slabs_scanned", "pageoutrun", "allocstall", "workingset_refault_file", "oom_report",
-  "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle",
+  "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle", "pgfault", "pgmajfault",
+  "nr_reclaim_mapped_referenced", "nr_reclaim_unmapped",
 ];
 
 /** The per-machine counters. */

@@ -9,7 +9,7 @@ import { createPromises } from "./promises.js";
 import { BigIntStats, Dirent, StatFs, Stats, toTimeNs, type TimeLike } from "./stats.js";
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from "./streams.js";
 import {
-  NodeSystemError, checkReadRange, checkWriteRange, integer, invalidArgType, invalidArgValue, options, outOfRange, toBytes, toData, toFd, toFlags,
+  NodeSystemError, checkReadRange, checkWriteRange, integer, invalidArgType, invalidArgValue, isFilePosition, isUint32, objectOptions, options, outOfRange, toBytes, toData, toFd, toFlags,
   toMode, toPath, toPosition, writePosition, type PathLike,
 } from "./validate.js";
 
@@ -95,7 +95,7 @@ export function createNodeFs(vfs: Vfs) {
 export function createSyncFs(vfs: Vfs) {
   const nowNs = () => vfs.machine.wallClockNs();
 
-  function openSync(path: PathLike, flags?: OpenMode, mode?: Mode | null): number {
+  function openSync(path: PathLike, flags?: OpenMode | null, mode?: Mode | null): number {
     return vfs.open(toPath(path), toFlags(flags), toMode(mode, "mode", 0o666));
   }
 
@@ -108,6 +108,14 @@ export function createSyncFs(vfs: Vfs) {
    * position }); position null (or -1) reads at and advances the file position.
    */
   function readSync(fd: number, buffer: NodeJS.ArrayBufferView, offsetOrOptions?: number | ReadSyncOptions | null, length?: number | null, position?: number | bigint | null): number {
+    // The usual call — a byte buffer, a range inside it, a position or null — goes straight to the
+    // VFS: the general path below accepts exactly these arguments, unchanged, so the result is the same.
+    if (
+      buffer instanceof Uint8Array && isUint32(offsetOrOptions) && isUint32(length) && length > 0 && offsetOrOptions + length <= buffer.byteLength &&
+      (fd | 0) === fd && fd >= 0 && (position === null || isFilePosition(position))
+    ) {
+      return vfs.read(fd, buffer, offsetOrOptions, length, position);
+    }
     fd = toFd(fd);
     const buf = toBytes(buffer);
     let offset: unknown = offsetOrOptions;
@@ -155,38 +163,40 @@ export function createSyncFs(vfs: Vfs) {
     return vfs.write(fd, data, 0, data.byteLength, writePosition(offsetOrOptions));
   }
 
-  function statSync(path: PathLike, options?: StatOptions & { bigint?: false; throwIfNoEntry?: true }): Stats;
+  function statSync(path: PathLike, options?: (StatOptions & { bigint?: false; throwIfNoEntry?: true }) | null): Stats;
   function statSync(path: PathLike, options: StatOptions & { bigint: true; throwIfNoEntry?: true }): BigIntStats;
   function statSync(path: PathLike, options: StatOptions & { bigint?: false; throwIfNoEntry: false }): Stats | undefined;
-  function statSync(path: PathLike, options: StatOptions): Stats | BigIntStats | undefined;
-  function statSync(path: PathLike, options: StatOptions = {}): Stats | BigIntStats | undefined {
+  function statSync(path: PathLike, options: StatOptions | null | undefined): Stats | BigIntStats | undefined;
+  function statSync(path: PathLike, options?: StatOptions | null): Stats | BigIntStats | undefined {
     return statWith(() => vfs.stat(toPath(path)), options);
   }
 
-  function lstatSync(path: PathLike, options?: StatOptions & { bigint?: false; throwIfNoEntry?: true }): Stats;
+  function lstatSync(path: PathLike, options?: (StatOptions & { bigint?: false; throwIfNoEntry?: true }) | null): Stats;
   function lstatSync(path: PathLike, options: StatOptions & { bigint: true; throwIfNoEntry?: true }): BigIntStats;
   function lstatSync(path: PathLike, options: StatOptions & { bigint?: false; throwIfNoEntry: false }): Stats | undefined;
-  function lstatSync(path: PathLike, options: StatOptions): Stats | BigIntStats | undefined;
-  function lstatSync(path: PathLike, options: StatOptions = {}): Stats | BigIntStats | undefined {
+  function lstatSync(path: PathLike, options: StatOptions | null | undefined): Stats | BigIntStats | undefined;
+  function lstatSync(path: PathLike, options?: StatOptions | null): Stats | BigIntStats | undefined {
     return statWith(() => vfs.lstat(toPath(path)), options);
   }
 
-  function fstatSync(fd: number, options?: { bigint?: false }): Stats;
+  function fstatSync(fd: number, options?: { bigint?: false } | null): Stats;
   function fstatSync(fd: number, options: { bigint: true }): BigIntStats;
-  function fstatSync(fd: number, options: { bigint?: boolean } = {}): Stats | BigIntStats {
+  function fstatSync(fd: number, options: { bigint?: boolean } | null): Stats | BigIntStats;
+  function fstatSync(fd: number, options?: { bigint?: boolean } | null): Stats | BigIntStats {
     const st = vfs.fstat(toFd(fd));
-    return options.bigint ? new BigIntStats(st) : new Stats(st);
+    return options?.bigint ? new BigIntStats(st) : new Stats(st);
   }
 
-  function statWith(get: () => ReturnType<Vfs["stat"]>, options: StatOptions): Stats | BigIntStats | undefined {
+  /** stat or lstat with Node's options; undefined and null options are the defaults. */
+  function statWith(get: () => ReturnType<Vfs["stat"]>, options: StatOptions | null | undefined): Stats | BigIntStats | undefined {
     let st;
     try {
       st = get();
     } catch (e) {
-      if (options.throwIfNoEntry === false && isFolioError(e, "ENOENT")) return undefined;
+      if (options?.throwIfNoEntry === false && isFolioError(e, "ENOENT")) return undefined;
       throw e;
     }
-    return options.bigint ? new BigIntStats(st) : new Stats(st);
+    return options?.bigint ? new BigIntStats(st) : new Stats(st);
   }
 
   function statfsSync(path: PathLike): StatFs {
@@ -275,9 +285,11 @@ export function createSyncFs(vfs: Vfs) {
     return first;
   }
 
-  function rmdirSync(path: PathLike, opts?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): void {
+  /** rmdirSync(path, { recursive }): options, when given, must be an object (null is ERR_INVALID_ARG_TYPE, as in Node). */
+  function rmdirSync(path: PathLike, options?: { recursive?: boolean; maxRetries?: number; retryDelay?: number }): void {
     const p = toPath(path);
-    if (opts?.recursive) {
+    const opts = objectOptions<{ recursive?: boolean }>(options);
+    if (opts.recursive) {
       if (!isDir(vfs.lstat(p).mode)) throw asSyscallError(fail("ENOTDIR", "not a directory"), "rmdir", p);
       removeTree(p, false);
       return;
@@ -285,9 +297,14 @@ export function createSyncFs(vfs: Vfs) {
     vfs.rmdir(p);
   }
 
-  /** rmSync(path, { recursive, force }): removes files, symlinks and (recursive) directory trees; force ignores a missing path. */
-  function rmSync(path: PathLike, opts: RmOptions = {}): void {
+  /**
+   * rmSync(path, { recursive, force }): removes files, symlinks and (recursive) directory trees;
+   * force ignores a missing path. Options, when given, must be an object (null is
+   * ERR_INVALID_ARG_TYPE, as in Node).
+   */
+  function rmSync(path: PathLike, options?: RmOptions): void {
     const p = toPath(path);
+    const opts = objectOptions<RmOptions>(options);
     for (const key of ["force", "recursive"] as const) {
       if (opts[key] !== undefined && typeof opts[key] !== "boolean") throw invalidArgType(`options.${key}`, "of type boolean", opts[key]);
     }
@@ -487,10 +504,10 @@ export function createSyncFs(vfs: Vfs) {
    * with the source's mode (EEXIST with COPYFILE_EXCL), do nothing if both are the same file,
    * truncate, copy the mode, copy the bytes. Errors name "copyfile", src and dest.
    */
-  function copyFileSync(src: PathLike, dest: PathLike, mode = 0): void {
+  function copyFileSync(src: PathLike, dest: PathLike, mode?: number | null): void {
     const s = toPath(src, "src");
     const d = toPath(dest, "dest");
-    mode = integer(mode, "mode", 0, 7);
+    mode = mode === undefined || mode === null ? 0 : integer(mode, "mode", 0, 7);
     try {
       if ((mode & COPYFILE_FICLONE_FORCE) !== 0) throw fail("ENOSYS", "no Folio filesystem can clone files");
       const from = vfs.open(s, O_RDONLY);
@@ -528,7 +545,8 @@ export function createSyncFs(vfs: Vfs) {
     }
   }
 
-  function accessSync(path: PathLike, mode: number = F_OK): void {
+  function accessSync(path: PathLike, mode?: number | null): void {
+    if (mode === undefined || mode === null) mode = F_OK;
     if (typeof mode !== "number") throw invalidArgType("mode", "of type number", mode);
     if (!Number.isInteger(mode) || mode < 0 || mode > 7) throw outOfRange("mode", ">= 0 && <= 7", mode);
     vfs.access(toPath(path), mode);

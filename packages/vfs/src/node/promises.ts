@@ -3,7 +3,9 @@ import type { BigIntStats, Dirent, StatFs, Stats } from "./stats.js";
 import type {
   Encoding, MkdirOptions, Mode, NodeFsSync, OpenMode, ReadFileOptions, ReaddirOptions, RmOptions, StatOptions, TimeLike, WriteFileOptions,
 } from "./fs.js";
-import { checkReadRange, checkWriteRange, integer, invalidArgValue, toBytes, toData, toPosition, writePosition, type PathLike } from "./validate.js";
+import {
+  checkReadRange, checkWriteRange, integer, invalidArgValue, isFilePosition, isUint32, toBytes, toData, toPosition, writePosition, type PathLike,
+} from "./validate.js";
 
 /** What FileHandle.read resolves to. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
@@ -56,34 +58,52 @@ export class FileHandle {
     length?: number | null,
     position?: number | bigint | null,
   ): Promise<ReadResult<T>> {
-    return this.#op("read", (fd) => {
-      let buffer: T;
-      let offset: unknown = offsetOrOptions;
-      let len: unknown = length;
-      let pos: unknown = position;
-      if (bufferOrOptions !== undefined && bufferOrOptions !== null && ArrayBuffer.isView(bufferOrOptions)) {
-        buffer = bufferOrOptions;
-      } else {
-        const o = (bufferOrOptions ?? {}) as FileReadOptions<T>;
-        buffer = o.buffer ?? (Buffer.alloc(16384) as unknown as T);
-        offset = o.offset ?? 0;
-        len = o.length;
-        pos = o.position ?? null;
-      }
-      const bytes = toBytes(buffer);
-      if (offset !== null && typeof offset === "object") {
-        const o = offset as FileReadOptions<T>;
-        offset = o.offset ?? 0;
-        len = o.length;
-        pos = o.position ?? null;
-      }
-      const off = offset === undefined || offset === null ? 0 : integer(offset, "offset", 0);
-      const n = len === undefined || len === null ? bytes.byteLength - off : integer(len, "length");
-      if (n === 0) return { bytesRead: 0, buffer };
-      if (bytes.byteLength === 0) throw invalidArgValue("buffer", buffer, "is empty and cannot be written");
-      checkReadRange(off, n, bytes.byteLength);
-      return { bytesRead: this.#vfs.read(fd, bytes, off, n, toPosition(pos)), buffer };
-    });
+    // One closure per call (the hot path of reading through a handle): no #op wrapper.
+    return this.#vfs.defer("read", () => this.#read(this.#openFd("read"), bufferOrOptions, offsetOrOptions, length, position));
+  }
+
+  /** The read itself, run as the deferred operation: Node's argument forms, then one VFS read. */
+  #read<T extends NodeJS.ArrayBufferView>(
+    fd: number,
+    bufferOrOptions: T | FileReadOptions<T> | null | undefined,
+    offsetOrOptions: number | FileReadOptions<T> | null | undefined,
+    length: number | null | undefined,
+    position: number | bigint | null | undefined,
+  ): ReadResult<T> {
+    // The usual call — read(bytes, offset, length, position) with a range inside the buffer — is
+    // taken as it is: the general path below accepts exactly these arguments, unchanged.
+    if (
+      bufferOrOptions instanceof Uint8Array && isUint32(offsetOrOptions) && isUint32(length) && length > 0 &&
+      offsetOrOptions + length <= bufferOrOptions.byteLength && (position === null || isFilePosition(position))
+    ) {
+      return { bytesRead: this.#vfs.read(fd, bufferOrOptions, offsetOrOptions, length, position), buffer: bufferOrOptions };
+    }
+    let buffer: T;
+    let offset: unknown = offsetOrOptions;
+    let len: unknown = length;
+    let pos: unknown = position;
+    if (bufferOrOptions !== undefined && bufferOrOptions !== null && ArrayBuffer.isView(bufferOrOptions)) {
+      buffer = bufferOrOptions;
+    } else {
+      const o = (bufferOrOptions ?? {}) as FileReadOptions<T>;
+      buffer = o.buffer ?? (Buffer.alloc(16384) as unknown as T);
+      offset = o.offset ?? 0;
+      len = o.length;
+      pos = o.position ?? null;
+    }
+    const bytes = toBytes(buffer);
+    if (offset !== null && typeof offset === "object") {
+      const o = offset as FileReadOptions<T>;
+      offset = o.offset ?? 0;
+      len = o.length;
+      pos = o.position ?? null;
+    }
+    const off = offset === undefined || offset === null ? 0 : integer(offset, "offset", 0);
+    const n = len === undefined || len === null ? bytes.byteLength - off : integer(len, "length");
+    if (n === 0) return { bytesRead: 0, buffer };
+    if (bytes.byteLength === 0) throw invalidArgValue("buffer", buffer, "is empty and cannot be written");
+    checkReadRange(off, n, bytes.byteLength);
+    return { bytesRead: this.#vfs.read(fd, bytes, off, n, toPosition(pos)), buffer };
   }
 
   /**
@@ -119,10 +139,10 @@ export class FileHandle {
     });
   }
 
-  stat(options?: { bigint?: false }): Promise<Stats>;
+  stat(options?: { bigint?: false } | null): Promise<Stats>;
   stat(options: { bigint: true }): Promise<BigIntStats>;
-  stat(options: { bigint?: boolean } = {}): Promise<Stats | BigIntStats> {
-    return this.#op("fstat", (fd) => (options.bigint ? this.#fs.fstatSync(fd, { bigint: true }) : this.#fs.fstatSync(fd)));
+  stat(options?: { bigint?: boolean } | null): Promise<Stats | BigIntStats> {
+    return this.#op("fstat", (fd) => this.#fs.fstatSync(fd, options ?? null));
   }
 
   truncate(len = 0): Promise<void> {
@@ -181,10 +201,13 @@ export class FileHandle {
   }
 
   #op<T>(syscall: string, fn: (fd: number) => T): Promise<T> {
-    return this.#vfs.defer(syscall, () => {
-      if (this.#fd === -1) throw Object.assign(new Error("file closed"), { code: "EBADF", syscall });
-      return fn(this.#fd);
-    });
+    return this.#vfs.defer(syscall, () => fn(this.#openFd(syscall)));
+  }
+
+  /** The descriptor, checked when the operation runs: EBADF ("file closed") once the handle is closed, as Node's. */
+  #openFd(syscall: string): number {
+    if (this.#fd === -1) throw Object.assign(new Error("file closed"), { code: "EBADF", syscall });
+    return this.#fd;
   }
 }
 
@@ -203,15 +226,15 @@ export function createPromises(vfs: Vfs, fs: NodeFsSync) {
     return run("readFile", () => fs.readFileSync(path, options));
   }
 
-  function stat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>;
+  function stat(path: PathLike, options?: (StatOptions & { bigint?: false }) | null): Promise<Stats>;
   function stat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>;
-  function stat(path: PathLike, options: StatOptions = {}): Promise<Stats | BigIntStats | undefined> {
+  function stat(path: PathLike, options?: StatOptions | null): Promise<Stats | BigIntStats | undefined> {
     return run("stat", () => fs.statSync(path, options));
   }
 
-  function lstat(path: PathLike, options?: StatOptions & { bigint?: false }): Promise<Stats>;
+  function lstat(path: PathLike, options?: (StatOptions & { bigint?: false }) | null): Promise<Stats>;
   function lstat(path: PathLike, options: StatOptions & { bigint: true }): Promise<BigIntStats>;
-  function lstat(path: PathLike, options: StatOptions = {}): Promise<Stats | BigIntStats | undefined> {
+  function lstat(path: PathLike, options?: StatOptions | null): Promise<Stats | BigIntStats | undefined> {
     return run("lstat", () => fs.lstatSync(path, options));
   }
 
@@ -226,7 +249,7 @@ export function createPromises(vfs: Vfs, fs: NodeFsSync) {
     constants: fs.constants,
     FileHandle,
     /** Opens a file; resolves to a {@link FileHandle}. */
-    open: (path: PathLike, flags: OpenMode = "r", mode?: Mode | null): Promise<FileHandle> => run("open", () => new FileHandle(vfs, fs, fs.openSync(path, flags, mode))),
+    open: (path: PathLike, flags?: OpenMode | null, mode?: Mode | null): Promise<FileHandle> => run("open", () => new FileHandle(vfs, fs, fs.openSync(path, flags, mode))),
     readFile,
     writeFile: (path: PathLike | FileHandle, data: string | NodeJS.ArrayBufferView, options?: WriteFileOptions | BufferEncoding | null): Promise<void> =>
       path instanceof FileHandle ? path.writeFile(data, options) : run("writeFile", () => fs.writeFileSync(path, data, options)),
@@ -247,8 +270,8 @@ export function createPromises(vfs: Vfs, fs: NodeFsSync) {
     /** realpath(3), as Node's promise realpath (not the JavaScript algorithm of realpathSync). */
     realpath: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("realpath", () => fs.realpathSync.native(path, options)),
     truncate: (path: PathLike, len = 0): Promise<void> => run("truncate", () => fs.truncateSync(path, len)),
-    copyFile: (src: PathLike, dest: PathLike, mode = 0): Promise<void> => run("copyFile", () => fs.copyFileSync(src, dest, mode)),
-    access: (path: PathLike, mode?: number): Promise<void> => run("access", () => fs.accessSync(path, mode)),
+    copyFile: (src: PathLike, dest: PathLike, mode?: number | null): Promise<void> => run("copyFile", () => fs.copyFileSync(src, dest, mode)),
+    access: (path: PathLike, mode?: number | null): Promise<void> => run("access", () => fs.accessSync(path, mode)),
     utimes: (path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> => run("utimes", () => fs.utimesSync(path, atime, mtime)),
     lutimes: (path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> => run("lutimes", () => fs.lutimesSync(path, atime, mtime)),
     chmod: (path: PathLike, mode: Mode): Promise<void> => run("chmod", () => fs.chmodSync(path, mode)),

@@ -83,6 +83,16 @@ export function int32(value: unknown, name: string, min = -(2 ** 31)): number {
   return integer(value, name, min, 2 ** 31 - 1);
 }
 
+/** True for an integer in [0, 2^32): an offset or length within a buffer. */
+export function isUint32(value: unknown): value is number {
+  return typeof value === "number" && value >>> 0 === value;
+}
+
+/** True for a number that is a file position as it is (a safe integer ≥ 0), with nothing to convert. */
+export function isFilePosition(value: unknown): value is number {
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+}
+
 /** A file position: null/undefined/-1 mean "the current position"; numbers and bigints otherwise. */
 export function toPosition(position: unknown, name = "position"): number | null {
   if (position === null || position === undefined) return null;
@@ -173,6 +183,16 @@ export function checkWriteRange(offset: number, length: number, size: number): v
   if (length > size - offset) throw outOfRange("length", `<= ${size - offset}`, length);
   if (length < 0) throw outOfRange("length", ">= 0", length);
   int32(length, "length", 0);
+}
+
+/**
+ * An options argument that must be an object when given (Node's validateObject, as rm and rmdir
+ * use it): undefined is `{}`; null, an array or any other value is ERR_INVALID_ARG_TYPE.
+ */
+export function objectOptions<T extends object>(opts: unknown, name = "options"): Partial<T> {
+  if (opts === undefined) return {};
+  if (opts === null || typeof opts !== "object" || Array.isArray(opts)) throw invalidArgType(name, "of type object", opts);
+  return opts as Partial<T>;
 }
 
 /** An options argument that may be an encoding string. */

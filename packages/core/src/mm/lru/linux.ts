@@ -38,7 +38,7 @@
  * or a reference bit that an access paid for, so reclaim is amortised O(1).
  */
 import { type EvictionPolicy, registerEvictionPolicy } from "../eviction.js";
-import { NIL, NodePool, checkCapacity } from "./node-pool.js";
+import { NIL, NO_LIST, NodePool, checkCapacity } from "./node-pool.js";
 
 const INACTIVE = 0;
 const ACTIVE = 1;
@@ -103,9 +103,11 @@ export class LinuxPolicy implements EvictionPolicy {
     this.capacity = checkCapacity(capacity);
   }
 
-  insert(key: number, shadow: number): void {
+  /** Returns the page's node as a hint for {@link access}. */
+  insert(key: number, shadow: number): number {
     const pool = this.pool;
-    if (pool.find(key) !== NIL) return;
+    const found = pool.find(key);
+    if (found !== NIL) return found;
     const n = pool.alloc(key);
     if (shadow >= 0) {
       this.refaults++;
@@ -120,15 +122,17 @@ export class LinuxPolicy implements EvictionPolicy {
           this.restores++;
         }
         pool.pushHead(ACTIVE, n);
-        return;
+        return n;
       }
     }
     pool.pushHead(INACTIVE, n);
+    return n;
   }
 
-  access(key: number): void {
+  access(key: number, hint = NIL): void {
     const pool = this.pool;
-    const n = pool.find(key);
+    // Every node on a list is resident, so a hint naming a listed node of this key is its node.
+    const n = hint >= 0 && hint < pool.keys.length && pool.keys[hint] === key && pool.list[hint] !== NO_LIST ? hint : pool.find(key);
     if (n === NIL) return;
     const b = pool.bits[n]!;
     if ((b & REFERENCED) === 0) pool.bits[n] = b | REFERENCED;
@@ -173,9 +177,10 @@ export class LinuxPolicy implements EvictionPolicy {
    * PG_workingset bit, and its eviction is not counted. The cache may keep several victims aside
    * before putting them back; the last {@link PENDING_LIMIT} victims are remembered for this.
    */
-  keep(key: number): void {
+  keep(key: number): number {
     const pool = this.pool;
-    if (pool.find(key) !== NIL) return;
+    const found = pool.find(key);
+    if (found !== NIL) return found;
     const n = pool.alloc(key);
     const bits = this.pending.get(key);
     if (bits !== undefined) {
@@ -189,6 +194,7 @@ export class LinuxPolicy implements EvictionPolicy {
       }
     }
     pool.pushHead(INACTIVE, n);
+    return n;
   }
 
   remove(key: number): void {

@@ -3,7 +3,9 @@
  * policy here is built from.
  *
  * A {@link NodePool} holds nodes (a key, two links, a list number, a byte of flags and a number of
- * payload) in parallel typed arrays that double when full, and a `Map` from key to node. A node
+ * payload) in parallel typed arrays that double when full, and a key → node hash table, also in
+ * typed arrays (open addressing, linear probing): keys are integers up to 2^53, beyond V8's small
+ * integers, where a `Map` lookup is several times slower — and the kernel's hit path does one. A node
  * is on at most one of the pool's lists at a time; every list operation is O(1) and allocates
  * nothing (the arrays grow by doubling, so amortised O(1) too). Lists run from the head (newest)
  * to the tail (oldest): `next` points toward the tail, `prev` toward the head.
@@ -36,8 +38,10 @@ export class NodePool {
   readonly tail: Int32Array;
   /** Length of each list. */
   readonly count: Int32Array;
-  /** Node of each key that has one. */
-  readonly index = new Map<number, number>();
+  /** Hash table slots: the node of the key hashed there, or NIL. Its size is a power of two, at least twice the nodes. */
+  private slots: Int32Array;
+  private mask: number;
+  private live = 0;
   private freeHead = NIL;
   private used = 0;
 
@@ -52,17 +56,24 @@ export class NodePool {
     this.head = new Int32Array(lists).fill(NIL);
     this.tail = new Int32Array(lists).fill(NIL);
     this.count = new Int32Array(lists);
+    this.slots = new Int32Array(2 * n).fill(NIL);
+    this.mask = 2 * n - 1;
   }
 
   /** Nodes in use (on a list or not). */
   get size(): number {
-    return this.index.size;
+    return this.live;
   }
 
-  /** The node of `key`, or NIL. */
+  /** The node of `key`, or NIL. Allocates nothing. */
   find(key: number): number {
-    const n = this.index.get(key);
-    return n === undefined ? NIL : n;
+    const keys = this.keys;
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash(key) & mask; ; i = (i + 1) & mask) {
+      const n = slots[i]!;
+      if (n === NIL || keys[n] === key) return n;
+    }
   }
 
   /** A new node for `key` (which must have none), on no list, flags 0. */
@@ -80,16 +91,55 @@ export class NodePool {
     this.list[n] = NO_LIST;
     this.bits[n] = 0;
     this.data[n] = 0;
-    this.index.set(key, n);
+    if (2 * (this.live + 1) > this.slots.length) this.rehash(this.slots.length * 2);
+    const slots = this.slots;
+    let i = hash(key) & this.mask;
+    while (slots[i] !== NIL) i = (i + 1) & this.mask;
+    slots[i] = n;
+    this.live++;
     return n;
   }
 
   /** Unlinks `n` if it is on a list and frees it; its key no longer has a node. */
   free(n: number): void {
     if (this.list[n] !== NO_LIST) this.unlink(n);
-    this.index.delete(this.keys[n]!);
+    this.removeSlot(n);
     this.next[n] = this.freeHead;
     this.freeHead = n;
+  }
+
+  /** Empties node `n`'s hash slot, shifting later entries of its probe run back (no tombstones). */
+  private removeSlot(n: number): void {
+    const slots = this.slots;
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = hash(keys[n]!) & mask;
+    while (slots[i] !== n) i = (i + 1) & mask;
+    this.live--;
+    for (let j = (i + 1) & mask; ; j = (j + 1) & mask) {
+      const m = slots[j]!;
+      if (m === NIL) break;
+      const home = hash(keys[m]!) & mask;
+      // m may move to the hole at i if its home is not cyclically within (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        slots[i] = m;
+        i = j;
+      }
+    }
+    slots[i] = NIL;
+  }
+
+  private rehash(size: number): void {
+    const old = this.slots;
+    this.slots = new Int32Array(size).fill(NIL);
+    this.mask = size - 1;
+    for (let k = 0; k < old.length; k++) {
+      const n = old[k]!;
+      if (n === NIL) continue;
+      let i = hash(this.keys[n]!) & this.mask;
+      while (this.slots[i] !== NIL) i = (i + 1) & this.mask;
+      this.slots[i] = n;
+    }
   }
 
   /** Puts `n` (on no list) at the head of list `l`. */
@@ -166,6 +216,16 @@ export class NodePool {
     data.set(this.data);
     this.data = data;
   }
+}
+
+/** Mixes an integer key below 2^53 (its low and high 32 bits) into a 32-bit hash. */
+function hash(key: number): number {
+  const lo = key >>> 0;
+  const hi = (key / 4294967296) | 0;
+  let h = Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }
 
 /** Throws EINVAL unless `capacity` is a non-negative integer. */

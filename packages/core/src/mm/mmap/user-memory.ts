@@ -1,0 +1,277 @@
+/**
+ * The user-memory subsystem of one machine (`machine.mm`): address spaces, the reverse map, the
+ * shared zero page, and the bookkeeping every page-table entry change goes through — a folio's
+ * reference and mapcount, the `nr_mapped` gauge — so that {@link UserMemory.verify} can recount it
+ * all from the page tables.
+ */
+import { fail } from "../../errors.js";
+import { PAGE_SIZE } from "../../units.js";
+import type { AnonMemory, AnonRegion } from "../anon.js";
+import { FolioFlag, type FolioTable } from "../folio.js";
+import { MemdescType, PageFlag, type MemMap } from "../memmap.js";
+import { Gfp, type PageAllocator } from "../page-alloc.js";
+import { PageOpCaller, PageOpResult, type OwnerRegistry, type PageOwner } from "../page-owner.js";
+import type { PhysicalMemory } from "../physmem.js";
+import type { Reclaim } from "../reclaim.js";
+import { Stat, type VmStat } from "../vmstat.js";
+import { AddressSpace } from "./address-space.js";
+import { PROT_NONE, PROT_WRITE } from "./constants.js";
+import { Pte, makePte, ptePfn, type PageTables } from "./page-table.js";
+import { ReverseMap, ZapMode } from "./rmap.js";
+import type { MappableFile, Vma } from "./vma.js";
+
+/** The owner of the zero page: it refuses everything, as nothing may change or take that page. */
+const ZERO_PAGE_OWNER: PageOwner = {
+  label: "the shared zero page",
+  dirty: () => PageOpResult.Failed,
+  migrate: () => PageOpResult.Unsupported,
+  release: () => PageOpResult.Unsupported,
+};
+
+/**
+ * Address spaces and the reverse map of one machine. Users create address spaces with
+ * {@link createAddressSpace}; the page cache reaches the reverse map through {@link rmap} and
+ * {@link unmapMappingRange}; reclaim through the hooks the machine installs at boot.
+ */
+export class UserMemory {
+  /** The reverse map: from a folio to the PTEs mapping it. */
+  readonly rmap: ReverseMap;
+  private readonly spaces = new Map<number, AddressSpace>();
+  private nextSpaceId = 1;
+  private zeroFolio = 0;
+  /** VMAs referencing each mapped file: its `release` runs when the count drops to zero. */
+  private readonly fileUsers = new Map<MappableFile, number>();
+
+  constructor(
+    readonly memory: PhysicalMemory,
+    readonly memmap: MemMap,
+    readonly pages: PageAllocator,
+    readonly folios: FolioTable,
+    readonly owners: OwnerRegistry,
+    readonly reclaim: Reclaim,
+    readonly anon: AnonMemory,
+    readonly vm: VmStat,
+  ) {
+    this.rmap = new ReverseMap(this, folios, owners);
+  }
+
+  /**
+   * Creates an empty address space (mm_struct) for one simulated process; `label` names it in
+   * messages and reports. Throws EINVAL for an empty label.
+   */
+  createAddressSpace(label: string): AddressSpace {
+    if (typeof label !== "string" || label === "") throw fail("EINVAL", "an address space needs a label, e.g. the process name");
+    const id = this.nextSpaceId++;
+    const space = new AddressSpace(this, id, label);
+    this.spaces.set(id, space);
+    return space;
+  }
+
+  /** The live address spaces, in creation order. */
+  addressSpaces(): AddressSpace[] {
+    return [...this.spaces.values()];
+  }
+
+  /**
+   * Unmaps pages [first, last] of the file whose folios have owner id `ownerId` from every
+   * address space (unmap_mapping_range); see {@link ReverseMap.unmapMappingRange}. The page cache
+   * calls it when a file shrinks or a hole is punched.
+   */
+  unmapMappingRange(ownerId: number, first: number, last: number, evenCows: boolean): void {
+    this.rmap.unmapMappingRange(ownerId, first, last, evenCows);
+  }
+
+  /** True if some VMA maps (or may map) folios of owner `ownerId`. */
+  isMapped(ownerId: number): boolean {
+    return this.rmap.vmasOf(ownerId).length > 0;
+  }
+
+  // ── Page-table entry bookkeeping (used by address spaces and the reverse map) ──
+
+  /** The frame of the shared zero page (ZERO_PAGE), allocated on first use. */
+  zeroPagePfn(): number {
+    if (this.zeroFolio === 0) {
+      const owner = this.owners.register(ZERO_PAGE_OWNER);
+      try {
+        this.zeroFolio = this.folios.alloc(0, Gfp.Kernel | Gfp.Zero, owner, 0, FolioFlag.Uptodate | FolioFlag.Unevictable);
+      } catch (e) {
+        this.owners.unregister(owner);
+        throw e;
+      }
+    }
+    return this.folios.pfn(this.zeroFolio);
+  }
+
+  /**
+   * Installs a PTE mapping frame `pfn` of `folio` at page `vpn` with flag bits `bits`
+   * (set_pte_range + folio_add_*_rmap_ptes): the entry takes a reference, the folio's mapcount
+   * grows by one, and a page-cache folio mapped for the first time counts in `nr_mapped`. The
+   * page-table page is allocated first, so ENOMEM changes nothing.
+   */
+  mapPage(pt: PageTables, vpn: number, folio: number, pfn: number, bits: number): void {
+    pt.set(vpn, makePte(pfn, bits));
+    const f = this.folios;
+    f.get(folio);
+    if (f.addMapcount(folio, 1) === 1 && !f.test(folio, FolioFlag.SwapBacked)) this.vm.stat[Stat.FileMapped] += f.nrPages(folio);
+  }
+
+  /** Maps the shared zero page read-only at page `vpn` (no reference, no mapcount: a special PTE). */
+  mapZeroPage(pt: PageTables, vpn: number, bits: number): void {
+    pt.set(vpn, makePte(this.zeroPagePfn(), (bits | Pte.Special) & ~(Pte.Write | Pte.Dirty)));
+  }
+
+  /**
+   * Clears the present PTE `pte` of page `vpn` (zap_present_pte): with {@link ZapMode.Transfer}, a
+   * dirty bit dirties the folio through its owner and an accessed bit counts as a use for reclaim;
+   * then the entry's mapcount and reference go (which may free the folio).
+   */
+  unmapPage(pt: PageTables, vpn: number, pte: number, mode: ZapMode): void {
+    pt.set(vpn, 0);
+    if (pte & Pte.Special) return;
+    const f = this.folios;
+    const folio = f.fromPfn(ptePfn(pte));
+    if (mode === ZapMode.Transfer) {
+      if (pte & Pte.Dirty) this.owners.get(f.owner(folio))?.dirty(folio, { caller: PageOpCaller.UserMapping });
+      if (pte & Pte.Accessed) this.reclaim.markAccessed(folio);
+    }
+    if (f.addMapcount(folio, -1) === 0 && !f.test(folio, FolioFlag.SwapBacked)) this.vm.stat[Stat.FileMapped] -= f.nrPages(folio);
+    f.put(folio);
+  }
+
+  // ── VMA membership (used by address spaces) ──
+
+  /** A VMA came into being (mmap or split): the reverse map and the file's user count learn of it. */
+  attach(vma: Vma): void {
+    if (vma.file !== null) {
+      this.rmap.link(vma, vma.file.ownerId);
+      this.fileUsers.set(vma.file, (this.fileUsers.get(vma.file) ?? 0) + 1);
+    }
+    if (vma.anon !== null) this.rmap.link(vma, vma.anon.id);
+  }
+
+  /** A VMA got its anonymous region (its first anonymous or copied page). */
+  attachRegion(vma: Vma, region: AnonRegion): void {
+    vma.anon = region;
+    this.rmap.link(vma, region.id);
+  }
+
+  /**
+   * A VMA is gone (munmap, exit); its PTEs must be cleared already. The last VMA of a region
+   * destroys it (its pages and swap slots are freed); the last VMA of a file releases the file.
+   */
+  detach(vma: Vma): void {
+    if (vma.anon !== null && this.rmap.unlink(vma, vma.anon.id) === 0) vma.anon.destroy();
+    if (vma.file !== null) {
+      this.rmap.unlink(vma, vma.file.ownerId);
+      const users = (this.fileUsers.get(vma.file) ?? 1) - 1;
+      if (users > 0) {
+        this.fileUsers.set(vma.file, users);
+      } else {
+        this.fileUsers.delete(vma.file);
+        vma.file.release?.();
+      }
+    }
+  }
+
+  /** An address space was destroyed. */
+  forget(space: AddressSpace): void {
+    this.spaces.delete(space.id);
+  }
+
+  // ── Checks ──
+
+  /**
+   * Recounts everything the page tables imply and returns each disagreement (empty when all is
+   * well); `machine.verify()` includes it. Checks that:
+   *  - every present PTE lies in a VMA whose protection allows it, maps a live folio at the index
+   *    the VMA says (the file's page, or the region's), and is writable or dirty only when the folio
+   *    is dirty — so writeback can never miss a store; zero-page entries are read-only, in
+   *    anonymous memory;
+   *  - each folio's mapcount equals the PTEs mapping its pages, and its refcount covers them;
+   *  - `nr_mapped` and `nr_page_table_pages` equal recounts, and page-table frames name their space;
+   *  - the reverse map lists exactly the live VMAs.
+   */
+  verify(): string[] {
+    const problems: string[] = [];
+    const bad = (msg: string) => {
+      if (problems.length < 50) problems.push(msg);
+    };
+    const f = this.folios;
+    const ptes = new Map<number, number>();
+    let tables = 0;
+    const zeroPfn = this.zeroFolio === 0 ? -1 : f.pfn(this.zeroFolio);
+    const linked = new Map<number, Set<Vma>>();
+    const expectLink = (owner: number, vma: Vma) => {
+      let s = linked.get(owner);
+      if (s === undefined) linked.set(owner, (s = new Set()));
+      s.add(vma);
+    };
+    for (const space of this.spaces.values()) {
+      for (const vma of space.mappings()) {
+        if (vma.file !== null) expectLink(vma.file.ownerId, vma);
+        if (vma.anon !== null) expectLink(vma.anon.id, vma);
+      }
+      space.pageTables.forEachTable((firstVpn, table, pfn) => {
+        tables++;
+        if (this.memmap.type[pfn] !== MemdescType.PageTable || this.memmap.ref[pfn] !== space.id) {
+          bad(`page table of ${space.label} at frame ${pfn} is not a page-table frame of address space ${space.id}`);
+        }
+        for (let i = 0; i < table.length; i++) {
+          const pte = table[i]!;
+          if (pte !== 0) this.checkPte(space, firstVpn + i, pte, zeroPfn, ptes, bad);
+        }
+      });
+    }
+    let mappedPages = 0;
+    const map = this.memmap;
+    for (let pfn = 0; pfn < map.frames; pfn++) {
+      if (map.type[pfn] !== MemdescType.Folio || !(map.flags[pfn]! & PageFlag.Head)) continue;
+      const folio = map.ref[pfn]!;
+      const counted = ptes.get(folio) ?? 0;
+      const mapcount = f.mapcount(folio);
+      if (mapcount !== counted) bad(`folio ${folio} (pfn ${pfn}) has mapcount ${mapcount} but ${counted} page-table entries map it`);
+      if (counted > 0 && f.refcount(folio) < counted + 1) bad(`folio ${folio} is mapped ${counted} times but has only ${f.refcount(folio)} references`);
+      if (counted > 0 && !f.test(folio, FolioFlag.SwapBacked)) mappedPages += f.nrPages(folio);
+    }
+    if (this.vm.stat[Stat.FileMapped] !== mappedPages) bad(`nr_mapped is ${this.vm.stat[Stat.FileMapped]} but a recount finds ${mappedPages}`);
+    if (this.vm.stat[Stat.PageTables] !== tables) bad(`nr_page_table_pages is ${this.vm.stat[Stat.PageTables]} but the address spaces hold ${tables}`);
+    for (const [owner, list] of this.rmap.entries()) {
+      const want = linked.get(owner);
+      if (list.length !== (want?.size ?? 0) || list.some((v) => !want?.has(v))) bad(`the reverse map of owner ${owner} lists ${list.length} VMAs, the address spaces ${want?.size ?? 0}`);
+    }
+    for (const [owner, want] of linked) if (this.rmap.vmasOf(owner).length !== want.size) bad(`owner ${owner} is mapped by ${want.size} VMAs the reverse map does not list`);
+    return problems;
+  }
+
+  private checkPte(space: AddressSpace, vpn: number, pte: number, zeroPfn: number, ptes: Map<number, number>, bad: (msg: string) => void): void {
+    const at = `${space.label}: PTE at 0x${(vpn * PAGE_SIZE).toString(16)}`;
+    if (!(pte & Pte.Present)) return bad(`${at} is not present but not empty (${pte})`);
+    const vma = space.vmaAt(vpn * PAGE_SIZE);
+    if (vma === undefined) return bad(`${at} lies in no mapping`);
+    const writable = (pte & Pte.Write) !== 0;
+    if (writable && !(vma.prot & PROT_WRITE)) bad(`${at} is writable in a mapping without PROT_WRITE`);
+    if (vma.prot === PROT_NONE) bad(`${at} is present in a PROT_NONE mapping`);
+    const pfn = ptePfn(pte);
+    if (pte & Pte.Special) {
+      if (pfn !== zeroPfn) bad(`${at} is special but does not map the zero page`);
+      if (pte & (Pte.Write | Pte.Dirty)) bad(`${at} maps the zero page writable or dirty`);
+      if (vma.file !== null) bad(`${at} maps the zero page in a file mapping`);
+      return;
+    }
+    const f = this.folios;
+    const folio = f.fromPfn(pfn);
+    if (folio === 0 || f.refcount(folio) <= 0) return bad(`${at} maps frame ${pfn}, which is no live folio`);
+    ptes.set(folio, (ptes.get(folio) ?? 0) + 1);
+    const index = f.index(folio) + (pfn - f.pfn(folio));
+    const owner = f.owner(folio);
+    const anon = f.test(folio, FolioFlag.SwapBacked);
+    if (anon) {
+      if (vma.anon === null || owner !== vma.anon.id || index !== vma.anonIndexOf(vpn)) bad(`${at} maps anonymous page ${index} of owner ${owner}, not page ${vma.anonIndexOf(vpn)} of its region`);
+    } else {
+      if (vma.file === null || owner !== vma.file.ownerId || index !== vma.pgoffOf(vpn)) bad(`${at} maps file page ${index} of owner ${owner}, not page ${vma.pgoffOf(vpn)} of the mapped file`);
+      if (!vma.shared && writable) bad(`${at} maps a page-cache page writable in a private mapping`);
+      if (!vma.shared && vma.anon !== null && vma.anon.has(vma.anonIndexOf(vpn))) bad(`${at} maps the file's page where the private mapping has its own copy`);
+    }
+    if ((pte & (Pte.Write | Pte.Dirty)) !== 0 && !f.test(folio, FolioFlag.Dirty)) bad(`${at} is ${writable ? "writable" : "dirty"} but folio ${folio} is clean: a store could be lost`);
+  }
+}

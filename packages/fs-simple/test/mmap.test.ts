@@ -1,0 +1,120 @@
+/**
+ * fs-simple's mmap entry point: the page cache's generic mapping with fs-simple's callbacks —
+ * stores through shared mappings reach read() and the disk, msync makes them survive a crash,
+ * private mappings never reach the file, a store into a hole gets its block at page_mkwrite
+ * (and a full disk is SIGBUS there, not a lost page at writeback).
+ */
+import test from "ava";
+import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, Stat } from "@folio/core";
+import { BS, eq, fresh, fsck, fsyncIno, memStore, mkfs, mount, pattern, readFile, rig, writeFile } from "./helpers.js";
+
+const RW = PROT_READ | PROT_WRITE;
+
+test("a store through a shared mapping is seen by read(), and a write() by a load", (t) => {
+  const { fs, machine } = fresh();
+  const ino = writeFile(fs, fs.rootIno, "f", pattern(3 * BS, 1));
+  const file = fs.open(ino, 2);
+  const mm = machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 3 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  mm.store(a + BS + 7, Uint8Array.of(1, 2, 3));
+  const got = readFile(fs, ino);
+  t.deepEqual([...got.subarray(BS + 7, BS + 10)], [1, 2, 3]);
+  writeFile(fs, fs.rootIno, "f", Uint8Array.of(9, 9), 2 * BS);
+  t.deepEqual([...mm.load(a + 2 * BS, 2)], [9, 9]);
+  t.true(fs.getattr(ino).mtimeNs > 0);
+  t.deepEqual(machine.verify(), []);
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
+});
+
+test("msync(MS_SYNC) makes stores durable: they survive a crash right after it", (t) => {
+  const store = memStore(2048);
+  const r = rig(store, { faulty: true });
+  mkfs(r);
+  const fs = mount(r);
+  const data = pattern(8 * BS, 2);
+  const ino = writeFile(fs, fs.rootIno, "f", data);
+  fsyncIno(fs, ino);
+  fsyncIno(fs, fs.rootIno);
+  const file = fs.open(ino, 2);
+  const mm = r.machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 8 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  const stored = pattern(5 * BS, 3);
+  mm.store(a + 2 * BS, stored);
+  mm.msync(a, 8 * BS, MS_SYNC);
+  mm.store(a, pattern(BS, 4)); // not synced: may or may not survive
+  r.faulty!.crash({ tear: new Rng(1) });
+  const r2 = rig(store, { seed: 2 });
+  fsck(r2, true);
+  const fs2 = mount(r2);
+  const after = readFile(fs2, ino);
+  t.is(after.length, 8 * BS);
+  t.true(eq(after.subarray(2 * BS, 7 * BS), stored), "what msync covered is on the disk");
+  t.true(eq(after.subarray(7 * BS), data.subarray(7 * BS)));
+  fs2.unmount();
+  t.deepEqual(fsck(r2).problems, []);
+});
+
+test("munmap, unmount and mount again: shared stores are in the file, private ones never reached it", (t) => {
+  const store = memStore(2048);
+  const r = rig(store);
+  mkfs(r);
+  const fs = mount(r);
+  const data = pattern(4 * BS, 5);
+  const ino = writeFile(fs, fs.rootIno, "f", data);
+  const file = fs.open(ino, 2);
+  const mm = r.machine.mm.createAddressSpace("app");
+  const shared = mm.mmap({ length: 4 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  const priv = mm.mmap({ length: 4 * BS, prot: RW, flags: MAP_PRIVATE, file: fs.mmap(file) });
+  mm.store(shared + 100, Uint8Array.of(0xaa, 0xbb));
+  mm.store(priv + BS + 100, Uint8Array.of(0xcc));
+  mm.store(priv + 3 * BS, pattern(BS, 6));
+  t.is(mm.load(priv + 100, 1)[0], 0xaa, "a private page not yet copied shows the shared store");
+  mm.munmap(shared, 4 * BS);
+  mm.munmap(priv, 4 * BS);
+  t.is(r.machine.vmstat.stat[Stat.AnonPages], 0);
+  fs.release(file);
+  fs.unmount();
+  const r2 = rig(store, { seed: 3 });
+  const fs2 = mount(r2);
+  const want = Uint8Array.from(data);
+  want.set([0xaa, 0xbb], 100);
+  t.true(eq(readFile(fs2, ino), want));
+  fs2.unmount();
+  t.deepEqual(fsck(r2).problems, []);
+});
+
+test("a store into a hole gets its block at page_mkwrite; on a full disk it is SIGBUS with ENOSPC and nothing is dirtied", (t) => {
+  const { fs, machine, ...r } = fresh(256);
+  const ino = fs.create(fs.rootIno, "sparse", 0o644);
+  const file = fs.open(ino, 2);
+  fs.setattr(ino, { size: 16 * BS }); // all hole
+  const mm = machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  t.true(mm.load(a, 16 * BS).every((b) => b === 0), "a hole reads as zeros");
+  const blocksBefore = fs.getattr(ino).blocks;
+  mm.store(a + 5 * BS, Uint8Array.of(7));
+  t.true(fs.getattr(ino).blocks > blocksBefore, "the page got its block before it became writable");
+  // Fill the disk with another file, then store into another hole.
+  const filler = fs.open(fs.create(fs.rootIno, "filler", 0o644), 2);
+  let filled = 0;
+  try {
+    for (;;) filled += fs.write(filler, filled, new Uint8Array(64 * BS), 0, 64 * BS);
+  } catch (e) {
+    t.is((e as { code?: string }).code, "ENOSPC");
+  }
+  fs.release(filler);
+  const e = t.throws(() => mm.store(a + 9 * BS, Uint8Array.of(8)));
+  t.true(e instanceof MemoryAccessError, String(e));
+  t.is((e as MemoryAccessError).code, "ENOSPC");
+  t.is((e as MemoryAccessError).signal, "SIGBUS");
+  t.is(mm.load(a + 9 * BS, 1)[0], 0, "the failed store changed nothing");
+  mm.msync(a, 16 * BS, MS_SYNC);
+  t.is(readFile(fs, ino)[5 * BS], 7);
+  t.deepEqual(machine.verify(), []);
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
+  t.deepEqual(fsck({ ...r, machine }).problems, []);
+});
