@@ -235,3 +235,20 @@ class TestFifo implements EvictionPolicy {
     if (i >= 0) this.order.splice(i, 1);
   }
 }
+
+test("allocation failures can be injected: ENOMEM that says so, nothing changed, and off again", (t) => {
+  const m = Machine.boot({ memory: "8MiB" });
+  let failing = false;
+  m.pages.injectFailures(() => failing);
+  const first = m.folios.alloc(0, Gfp.Movable);
+  const before = m.vmstat.toObject().nr_free_pages;
+  failing = true;
+  const msg = expectError(t, "ENOMEM", () => m.folios.alloc(0, Gfp.Movable), /allocation failed by fault injection/);
+  t.notRegex(msg, /OOM/, "no OOM report: memory is plentiful");
+  t.is(m.vmstat.toObject().pgalloc_fail_injected, 1);
+  t.is(m.vmstat.toObject().nr_free_pages, before, "the failed call took nothing");
+  m.pages.injectFailures(undefined);
+  for (let i = 0; i < 10; i++) m.folios.put(m.folios.alloc(0, Gfp.Movable));
+  m.folios.put(first);
+  t.deepEqual(m.verify(), []);
+});

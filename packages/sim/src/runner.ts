@@ -268,7 +268,15 @@ class Harness {
     const pressure = this.cfg.pressure === true && !tiny;
     const memory = tiny ? MiB * (1 + this.frng.below(3)) : pressure ? 4 * MiB : 64 * MiB;
     const cachePages = !pressure ? {} : { cachePages: PRESSURE_CACHE_PAGES[this.brng.below(PRESSURE_CACHE_PAGES.length)]! };
-    return new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks, evictionPolicy: policyOf(this.cfg), ...cachePages });
+    const world = new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks, evictionPolicy: policyOf(this.cfg), ...cachePages });
+    if (tiny) {
+      // Reclaim makes room on a tiny machine most of the time, so allocations also fail by
+      // injection (fail_page_alloc), at a rate drawn per boot: every allocation site's failure path.
+      const r = this.frng.fork();
+      const rate = 0.001 + r.next() * 0.01;
+      world.machine.pages.injectFailures(() => r.chance(rate));
+    }
+    return world;
   }
 
   /** Adds a finished machine's injected faults to the counters. */

@@ -115,6 +115,9 @@ export class PageAllocator {
   private readonly slowPaths: AllocSlowPath[] = [];
   private readonly lowWatermarkHooks: (() => void)[] = [];
   private oomReporter: ((order: number, gfp: number) => OomReport) | undefined;
+  private shouldFail: ((order: number, gfp: number) => boolean) | undefined;
+  /** The last tryAllocPages failed because of {@link injectFailures}. */
+  private injected = false;
 
   constructor(
     private readonly mem: PhysicalMemory,
@@ -160,6 +163,7 @@ export class PageAllocator {
     const pfn = this.tryAllocPages(order, gfp, type, ref);
     if (pfn >= 0) return pfn;
     this.vm.events[VmEvent.AllocFail]++;
+    if (this.injected) throw new OutOfMemoryError(`out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed by fault injection`);
     const report = this.oomReporter?.(order, gfp);
     throw new OutOfMemoryError(
       `out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed ` +
@@ -174,6 +178,12 @@ export class PageAllocator {
     if (order !== 0) checkInt(order, 0, MAX_ORDER, "allocation order");
     if (type === MemdescType.Buddy || type === MemdescType.PerCpu || type === MemdescType.Offline) {
       throw fail("EINVAL", `cannot allocate pages as memdesc type ${type}: that type means free or offline`);
+    }
+    this.injected = false;
+    if (this.shouldFail !== undefined && this.shouldFail(order, gfp)) {
+      this.vm.events[VmEvent.AllocFailInjected]++;
+      this.injected = true;
+      return -1;
     }
     let pfn = this.getPageFromFreelist(order, gfp, this.watermarks.low);
     if (pfn < 0) pfn = this.slowPath(order, gfp);
@@ -249,6 +259,16 @@ export class PageAllocator {
    */
   onLowWatermark(hook: () => void): void {
     this.lowWatermarkHooks.push(hook);
+  }
+
+  /**
+   * Fault injection (fail_page_alloc): while set, every allocation first asks `shouldFail`, and
+   * fails (ENOMEM from {@link allocPages}, -1 from {@link tryAllocPages}) when it says so, without
+   * touching memory or reclaim. Tests and the trust harness use it to reach every allocation's
+   * failure path; `undefined` turns it off.
+   */
+  injectFailures(shouldFail: ((order: number, gfp: number) => boolean) | undefined): void {
+    this.shouldFail = shouldFail;
   }
 
   /** Sets who explains an allocation failure (the reclaim subsystem's OOM report). */

@@ -87,6 +87,8 @@ export const enum VmEvent {
   SwapOut,
   /** Direct reclaims that waited for writeback (reclaim_throttle). */
   ReclaimThrottle,
+  /** Allocations failed on purpose by fault injection. */
+  AllocFailInjected,
   /** Page faults of user mappings handled / of those, faults that waited for a read from a device or swap. */
   PgFault,
   PgMajFault,
@@ -104,7 +106,7 @@ export const EVENT_NAMES: readonly string[] = [
   "htlb_buddy_alloc_success", "htlb_free", "htlb_buddy_alloc_fail", "folio_alloc", "folio_free",
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "nr_reclaim_skip_dirty", "nr_reclaim_skip_writeback",
   "nr_reclaim_skip_busy", "nr_reclaim_kept", "slabs_scanned", "pageoutrun", "allocstall", "workingset_refault_file", "oom_report",
-  "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle", "pgfault", "pgmajfault",
+  "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle", "pgalloc_fail_injected", "pgfault", "pgmajfault",
   "nr_reclaim_mapped_referenced", "nr_reclaim_unmapped",
 ];
 
