@@ -17,15 +17,15 @@
  */
 import "reflect-metadata";
 import { inject } from "tsyringe";
-import { FolioFlag, Gfp, TOKENS, fail, isFolioError, type FolioError, type Machine } from "@folio/core";
+import { FolioFlag, Gfp, TOKENS, fail, isFolioError, type FolioError, type Machine, type MappableFile } from "@folio/core";
 import {
   FS_TOKENS, FileType, O_APPEND, RENAME_EXCHANGE, RENAME_NOREPLACE, filesystem,
   type DeviceContext, type DirEntry, type FsFile, type FsckReport, type InodeAttr, type MountOptions, type SetAttr, type StatFs, type SuperBlock,
 } from "@folio/fs-api";
 import {
-  PAGECACHE_TOKENS, XaMark, fileWriteAndWaitRange, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite, openCachedFile, performWrite,
+  PAGECACHE_TOKENS, XaMark, fileWriteAndWaitRange, filemapMmap, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite, openCachedFile, performWrite,
   syncMappings, truncateInodePages, truncateSetSize, waitOnWriteback, writeCachePages, writebackMappings,
-  type BlockDevice, type CachedFile, type Flusher, type Mapping, type PageCache, type ReadCallbacks, type WriteCallbacks, type WritebackControl,
+  type BlockDevice, type CachedFile, type Flusher, type Mapping, type PageCache, type ReadCallbacks, type ReadaheadControl, type WriteCallbacks, type WritebackControl,
   type Writepages,
 } from "@folio/pagecache";
 import {
@@ -35,8 +35,6 @@ import {
   inodeLocation, nameBytes, nameString, parseDirBlock, putDirent, putU32, setBit, setDirentIno, setDirentRecLen, testBit, validType,
   type RawInode, type SuperBlockData,
 } from "./format.js";
-import { filemapMmap } from "@folio/pagecache";
-import type { MappableFile } from "@folio/core";
 import { Inode, type InodeHost } from "./inode.js";
 import { mkfs } from "./mkfs.js";
 import { fsck } from "./fsck.js";
@@ -677,22 +675,36 @@ export class SimpleFs implements SuperBlock {
 
   // ───────────────────────────── data callbacks (built per call) ─────────────────────────────
 
+  /** The read callbacks this filesystem hands to the filemap helpers: made per call, never stored. */
   private readCallbacks(): ReadCallbacks {
-    return {
-      readFolio: (file, folio) => this.startFolioRead(file.mapping, folio),
-      // Readahead is a hint: a folio it cannot start reading is left not uptodate (and unlocked),
-      // and the read that needs it tries again and reports why.
-      readahead: (rac) => {
-        for (const folio of rac.folios) {
-          try {
-            this.startFolioRead(rac.file.mapping, folio);
-          } catch (e) {
-            if (!isFolioError(e)) throw e; // a bug, not a failure to report later
-          }
-        }
-      },
-    };
+    return new SimpleFs.ReadCallbacks(this);
   }
+
+  /**
+   * fs-simple's read callbacks (read_folio, readahead) for one call. A class, so that making them
+   * on every read is one small object and no closures; it lives inside SimpleFs to reach its
+   * private block-mapping read.
+   */
+  private static readonly ReadCallbacks = class implements ReadCallbacks {
+    constructor(private readonly fs: SimpleFs) {}
+
+    readFolio(file: CachedFile, folio: number): void {
+      this.fs.startFolioRead(file.mapping, folio);
+    }
+
+    // Readahead is a hint: a folio it cannot start reading is left not uptodate (and unlocked),
+    // and the read that needs it tries again and reports why.
+    readahead(rac: ReadaheadControl): void {
+      for (const folio of rac.folios) {
+        try {
+          this.fs.startFolioRead(rac.file.mapping, folio);
+        } catch (e) {
+          if (!isFolioError(e)) throw e; // a bug, not a failure to report later
+        }
+      }
+    }
+  };
+
 
   private writeCallbacks(): WriteCallbacks {
     return {
