@@ -681,7 +681,9 @@ class Harness {
         const e = op.t === "mkdir" ? m.mkdir(op.path) : m.symlink(op.path);
         const got = this.attempt(() => (op.t === "mkdir" ? fs.mkdirSync(op.path, 0o755) : fs.symlinkSync(op.target, op.path)));
         if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
-        const ino = this.expectOk("lstat of a new name", () => fs.lstatSync(op.path).ino);
+        // The harness's own look: under pressure the path's blocks may have left the cache, and a
+        // read error injected here would be the harness's, not the operation's.
+        const ino = this.expectOk("lstat of a new name", () => this.world.faulty.withoutReadErrors(() => fs.lstatSync(op.path).ino));
         if (m.byIno.has(ino)) this.fail(`${op.t} gave inode ${ino}, which is still in use`);
         const n = m.newNode(ino, op.t === "mkdir" ? "dir" : "symlink");
         if (op.t === "symlink") n.target = op.target;

@@ -133,6 +133,8 @@ export class FaultyDevice implements BlockDevice {
   readonly faults = new FaultCounters();
 
   private readRule: Rule = null;
+  /** Nesting depth of {@link withoutReadErrors}. */
+  private readsQuiet = 0;
   private writeRule: Rule = null;
   private flushFails = false;
   private random: { read: number; write: number; rng: Rng } | null = null;
@@ -227,6 +229,20 @@ export class FaultyDevice implements BlockDevice {
     this.random = { read, write, rng: faults.rng };
   }
 
+  /**
+   * Runs `fn` with read errors held back (rules and random faults stay set, and apply again
+   * afterwards): for an observer — a test harness looking at the state — whose own reads must not
+   * be the faults under test. Returns what `fn` returns.
+   */
+  withoutReadErrors<T>(fn: () => T): T {
+    this.readsQuiet++;
+    try {
+      return fn();
+    } finally {
+      this.readsQuiet--;
+    }
+  }
+
   /** Removes every error rule: chosen blocks, flush failures and random faults. */
   clearFaults(): void {
     this.readRule = this.writeRule = null;
@@ -300,6 +316,7 @@ export class FaultyDevice implements BlockDevice {
 
   /** The first block of the request that fails, or null. */
   private injected(op: BlockOp, block: number, count: number): number | null {
+    if (op === "read" && this.readsQuiet > 0) return null;
     const rule = op === "read" ? this.readRule : this.writeRule;
     if (rule !== null) {
       for (let b = block; b < block + count; b++) if (rule(b)) return b;
