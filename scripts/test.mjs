@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 // Runs every workspace package's tests in turn (packages, then examples), streaming their output,
-// and ends with one summary line "tests: N passed, N failed". Exits non-zero if anything failed.
+// and ends with one summary line "tests: N passed, N failed[, N known failures]". Exits non-zero if
+// anything failed. A known failure is a `test.failing` regression of an open bug (docs/TRUST.md): it
+// is reported, not counted as a failure; once the bug is fixed it passes unexpectedly, which AVA
+// counts as a failure until it becomes a plain test.
 import { spawn } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
@@ -10,6 +13,7 @@ const dirs = [...readdirSync(join(root, "packages")).map((d) => join("packages",
 let passed = 0;
 let failed = 0;
 let broken = 0;
+let known = 0;
 for (const dir of dirs) {
   const pkgFile = join(root, dir, "package.json");
   if (!existsSync(pkgFile)) continue;
@@ -22,11 +26,11 @@ for (const dir of dirs) {
   const k = /(\d+) known failures?/.exec(out.text);
   passed += p ? Number(p[1]) : 0;
   failed += f ? Number(f[1]) : 0;
-  if (k) failed += Number(k[1]);
+  if (k) known += Number(k[1]);
   if (out.code !== 0 && !f) broken++;
 }
 failed += broken;
-console.log(`\ntests: ${passed} passed, ${failed} failed`);
+console.log(`\ntests: ${passed} passed, ${failed} failed${known > 0 ? `, ${known} known failures (open bugs, see docs/TRUST.md)` : ""}`);
 process.exitCode = failed === 0 ? 0 : 1;
 
 function run(command, cwd) {

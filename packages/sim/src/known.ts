@@ -20,6 +20,8 @@ export interface KnownBugContext {
   unexpected?: { code: string; tiny: boolean; injected: number };
   /** An operation failed with a fault (EIO, ENOMEM, ENOSPC) but changed what it touched. */
   halfDone?: { op: string; code: string; ino: number; size?: number; asked?: number; lastName: boolean };
+  /** Bytes stored past EOF (in the last page) through shared mappings in the run (they may have reached the disk): inode → file range. */
+  mappedTails?: ReadonlyMap<number, { from: number; to: number }>;
   /** Truncates that failed (EIO, ENOMEM) since the model last learned the tree: inode → sizes asked for. */
   failedTruncates?: ReadonlyMap<number, ReadonlySet<number>>;
 }
@@ -41,7 +43,30 @@ export interface KnownBug {
   matches(ctx: KnownBugContext): boolean;
 }
 
-export const KNOWN_BUGS: readonly KnownBug[] = [];
+export const KNOWN_BUGS: readonly KnownBug[] = [
+  {
+    id: "log-mmap-tail-exposed",
+    title:
+      "fs-log: bytes stored through a shared mapping past EOF (in the file's last page) become file data when the file grows (truncate up, a write past EOF): the grown part must read as zeros",
+    example: "node packages/sim/dist/src/run.js --fs log --seed 3 --ops 1024 --faults default",
+    // Evidence: the first wrong byte is one the run stored past EOF through a mapping, on fs-log.
+    matches: (ctx) => ctx.fs === "log" && inMappedTail(ctx),
+  },
+  {
+    id: "simple-mmap-tail-exposed",
+    title:
+      "fs-simple: bytes stored through a shared mapping past EOF (in the file's last page) become file data when the file grows; the grown part must read as zeros (in the plain case fs-simple zeroes them; seen under memory pressure and after crashes)",
+    example: "node packages/sim/dist/src/run.js --fs simple --seed 19 --ops 2511 --faults default --pressure",
+    matches: (ctx) => ctx.fs === "simple" && inMappedTail(ctx),
+  },
+];
+
+/** The first wrong byte is one the run stored past EOF through a shared mapping (on that inode). */
+function inMappedTail(ctx: KnownBugContext): boolean {
+  if (ctx.where?.offset === undefined) return false;
+  const tail = ctx.mappedTails?.get(ctx.where.ino);
+  return tail !== undefined && ctx.where.offset >= tail.from && ctx.where.offset < tail.to;
+}
 
 /** The known bug a violation shows, or null. */
 export function classify(ctx: KnownBugContext): KnownBug | null {

@@ -381,6 +381,24 @@ export class Model {
     }
   }
 
+  /**
+   * The data of file `n` in bytes [from, to) is durable as it is now (msync with MS_SYNC: an
+   * fdatasync of that range). Only the range's pages become durable, and only when the size has not
+   * changed since the file's durable point: the model then knows the size on disk and which bytes
+   * the durable pages hold. Otherwise nothing is promised beyond what was (weaker, never wrong).
+   */
+  settleRange(n: MNode, from: number, to: number): void {
+    if (n.kind !== "file" || n.settled || n.durContent === null) return;
+    const size = n.content!.size;
+    if (n.durContent.size !== size || [...n.sizes].some((s) => s !== size)) return;
+    for (let p = Math.floor(from / PAGE); p * PAGE < Math.min(to, size); p++) {
+      if (!n.dirtyPages.has(p)) continue;
+      const start = p * PAGE;
+      n.durContent.write(start, n.content!.read(start, Math.min(PAGE, size - start)));
+      n.dirtyPages.delete(p);
+    }
+  }
+
   /** The directory's entries (and its inode) are durable as they are now. */
   settleEntries(d: MNode): void {
     d.settledAt = ++this.clock;

@@ -12,8 +12,13 @@
  * with repair, fsck without repair (clean, and it must not write), mount, the persistence check
  * (see persistence.ts), and the model learns the recovered tree. After a remount (umount + mount)
  * the tree must be exactly the model's.
+ *
+ * User mappings (mmap, load, store, msync, munmap) live in two address spaces, one per simulated
+ * process; their loads and stores are judged like calls (SIGBUS and SIGSEGV as outcomes), checked
+ * against the model's file contents and private copies, and torn down (process exit) before every
+ * umount.
  */
-import { Rng, isFolioError } from "@folio/core";
+import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, isFolioError, type AddressSpace } from "@folio/core";
 import { POLICY_NAMES } from "@folio/policies";
 import { O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT } from "@folio/fs-api";
 import { Content, PAGE, fillBytes, firstDifference, hashBytes, hashNumber, hashString } from "./content.js";
@@ -24,7 +29,7 @@ import { checkDurable, type Problem, type View, type ViewNode } from "./persiste
 import { RamStore } from "./ram-store.js";
 import { target, type FsTarget } from "./targets.js";
 import { PowerCut, World, type WorldHooks } from "./world.js";
-import { POOL_SLOTS, Workload, formatOp, type Op, type OpType } from "./workload.js";
+import { MAP_SLOTS, POOL_SLOTS, Workload, formatOp, type Op, type OpType } from "./workload.js";
 
 export interface RunConfig {
   /** Target name ("simple", "log"). */
@@ -107,6 +112,11 @@ export interface RunStats {
   ioWindows: number;
   fsckProblemsRepaired: number;
   liveChecks: number;
+  /** Mappings made (mmap), loads and stores through them that ran, msyncs (MS_SYNC). */
+  mmaps: number;
+  loads: number;
+  stores: number;
+  msyncs: number;
   /** Remounts after write errors where fsck found the image inconsistent although it was marked clean. */
   cleanButInconsistent: number;
   /** Reclaim on the run's machines: pages reclaimed (kswapd and direct), direct-reclaim stalls, refaults, kswapd runs, OOM reports. */
@@ -132,7 +142,7 @@ export function emptyStats(): RunStats {
   return {
     ops: 0, expectedErrors: 0, eio: 0, enomem: 0, enospc: 0, fsyncs: 0, syncs: 0, remounts: 0, crashes: 0, midOpCrashes: 0, recoveries: 0,
     boots: 0, tinyBoots: 0, readErrors: 0, writeErrors: 0, flushErrors: 0, tornBlocks: 0, revertedBlocks: 0, ioWindows: 0, fsckProblemsRepaired: 0,
-    liveChecks: 0, cleanButInconsistent: 0, pagesReclaimed: 0, allocStalls: 0, refaults: 0, kswapdRuns: 0, oomReports: 0,
+    liveChecks: 0, mmaps: 0, loads: 0, stores: 0, msyncs: 0, cleanButInconsistent: 0, pagesReclaimed: 0, allocStalls: 0, refaults: 0, kswapdRuns: 0, oomReports: 0,
   };
 }
 
@@ -153,9 +163,28 @@ class Crashed extends Error {}
 
 type Outcome<T> = { ok: true; value: T } | { ok: false; code: string };
 
+/** A mapping the harness holds (one `map` slot), as the model sees it. */
+interface LiveMapping {
+  space: AddressSpace;
+  addr: number;
+  node: MNode;
+  /** File offset of the first mapped byte (page-aligned). */
+  off: number;
+  /** Bytes mapped, as asked. */
+  length: number;
+  shared: boolean;
+  /**
+   * Private mappings: the pages copied so far (copy on write), by file page index. A copy of the
+   * last page holds zeros past EOF, as the page cache's page did (Linux zeroes a page's part past
+   * EOF when it reads it, and a truncate zeroes it). `tail`, when not 0: the offset in the page
+   * from which the copied bytes are not known (the page held bytes stored past EOF).
+   */
+  copies: Map<number, { bytes: Uint8Array; tail: number }>;
+}
+
 const MiB = 1 << 20;
 /** Operations that may allocate space (ENOSPC is then a legal outcome). */
-const READ_ONLY: ReadonlySet<OpType> = new Set(["read", "stat", "readdir", "readlink", "fread", "open", "close", "idle"]);
+const READ_ONLY: ReadonlySet<OpType> = new Set(["read", "stat", "readdir", "readlink", "fread", "open", "close", "idle", "load", "munmap"]);
 /** Virtual time one operation may take before it counts as a hang. */
 const HANG_NS = 300e9;
 
@@ -170,6 +199,9 @@ class Harness {
   private readonly harvested = new WeakSet<World>();
   private model!: Model;
   private readonly pool: ({ fd: number; node: MNode } | null)[] = new Array<null>(POOL_SLOTS).fill(null);
+  private readonly maps: (LiveMapping | null)[] = new Array<null>(MAP_SLOTS).fill(null);
+  /** The simulated processes' address spaces on the current machine (created on first use; gone with the machine). */
+  private spaces: AddressSpace[] = [];
   private window: { end: number } | null = null;
   private tiny = false;
   private writeErrorsSeen = 0;
@@ -180,6 +212,16 @@ class Harness {
   private recoveryFsck: string[] | undefined;
   private fsckAfterRepair: string[] | undefined;
   private readonly failedTruncates = new Map<number, Set<number>>();
+  /**
+   * Bytes stored past EOF (within the last page) through shared mappings in this run: inode → file
+   * range. Kept across remounts and crashes: writeback may have taken them to the disk with the block.
+   */
+  private readonly mappedTails = new Map<number, { from: number; to: number }>();
+  /**
+   * Files whose last page holds bytes stored past EOF through a shared mapping, and which page:
+   * loads there may see them (or zeros, once writeback zeroed them), until the size changes.
+   */
+  private readonly tailStored = new Map<MNode, number>();
   /** The operation just run failed with a legal fault outcome (this code): it must have changed nothing. */
   private faulted: string | null = null;
   private halfDone: KnownBugContext["halfDone"];
@@ -212,7 +254,7 @@ class Harness {
       this.opIndex = i;
       this.guard(() => {
         this.betweenOps(i);
-        const op = this.wl.next(this.model, this.pool.map((p) => p?.node ?? null));
+        const op = this.wl.next(this.model, this.pool.map((p) => p?.node ?? null), this.maps);
         this.opText = formatOp(op);
         this.hooks.beforeOp?.(i, this.opText);
         const start = this.world.machine.scheduler.now;
@@ -323,6 +365,10 @@ class Harness {
       name(op.to);
     }
     if ("slot" in op) node(this.pool[op.slot]?.node);
+    if (op.t === "store") {
+      const mp = this.maps[op.map];
+      if (mp?.shared) node(mp.node, mp.off + op.off, mp.off + op.off + op.len);
+    }
     if (op.t === "write" || op.t === "fwrite" || op.t === "punch") {
       const n = op.t === "fwrite" ? this.pool[op.slot]?.node : (() => { const e = m.lookup(op.path); return e.ok ? e.value : null; })();
       if (n?.kind === "file") n.touch(op.off, op.off + op.len, n.content!.size);
@@ -430,6 +476,9 @@ class Harness {
     this.stats.crashes++;
     if (midOp) this.stats.midOpCrashes++;
     this.pool.fill(null);
+    // The machine is gone, and its address spaces with it.
+    this.maps.fill(null);
+    this.spaces = [];
     const w = (this.world = this.boot(false));
     const repaired = this.repair(w);
     this.mountNow(w, "mount after recovery");
@@ -538,9 +587,13 @@ class Harness {
     const { view } = this.readView(true);
     const problems = this.compareTree(view, false);
     if (problems.length > 0) this.fail(`live tree differs from the model: ${summary(problems)}`, problems[0]!.where);
+    // The machine's own recount: page tables, mapcounts and reverse map against the mappings.
+    const broken = this.world.machine.verify();
+    if (broken.length > 0) this.fail(`machine.verify: ${broken.slice(0, 3).join("; ")}`);
   }
 
   private closePool(): void {
+    this.unmapAll();
     for (let s = 0; s < this.pool.length; s++) {
       const p = this.pool[s];
       if (!p) continue;
@@ -795,6 +848,176 @@ class Harness {
       case "remount":
         this.remount();
         return "ok";
+      case "mmap-shared":
+      case "mmap-private":
+        return this.mmap(op);
+      case "load":
+        return this.loadMapped(op);
+      case "store":
+        return this.storeMapped(op);
+      case "msync": {
+        const mp = this.maps[op.map]!;
+        const got = this.attempt(() => mp.space.msync(mp.addr, mp.length, MS_SYNC));
+        this.stats.msyncs++;
+        // A private mapping has nothing to write back: msync succeeds and promises nothing.
+        if (this.judge(op, { ok: true, value: undefined }, got) && got.ok && mp.shared) this.model.settleRange(mp.node, mp.off, mp.off + mp.length);
+        return this.outcome(got);
+      }
+      case "munmap": {
+        const mp = this.maps[op.map]!;
+        this.maps[op.map] = null;
+        const got = this.attempt(() => mp.space.munmap(mp.addr, mp.length));
+        if (!got.ok) this.fail(`munmap failed with ${got.code}`);
+        mp.node.opens--;
+        m.maybeDie(mp.node);
+        // The range is gone: an access there is SIGSEGV (unless another mapping took the range since,
+        // which cannot happen within this operation).
+        const after = this.attemptAccess(() => mp.space.load(mp.addr, 1));
+        if (after.ok || after.code !== "SIGSEGV") this.fail(`a load from an unmapped address gave ${after.ok ? "data" : after.code}, not SIGSEGV`);
+        return "ok";
+      }
+    }
+  }
+
+  // ── user mappings ─────────────────────────────────────────────────────────────────────────
+
+  /** The address space of the simulated process that holds map slot `map` (two processes: even and odd slots). */
+  private spaceOf(map: number): AddressSpace {
+    const i = map % 2;
+    this.spaces[i] ??= this.world.machine.mm.createAddressSpace(`sim-process-${i}`);
+    return this.spaces[i];
+  }
+
+  /**
+   * Unmaps every mapping and destroys the address spaces (process exit), as before an umount
+   * (which is EBUSY while a file is mapped). Stores through shared mappings stay in the page cache.
+   */
+  private unmapAll(): void {
+    for (let i = 0; i < this.maps.length; i++) {
+      const mp = this.maps[i];
+      if (!mp) continue;
+      this.maps[i] = null;
+      mp.node.opens--;
+      this.model.maybeDie(mp.node);
+    }
+    for (const space of this.spaces) {
+      const r = this.attempt(() => space.destroy());
+      if (!r.ok) this.fail(`destroying an address space failed with ${r.code}`);
+    }
+    this.spaces = [];
+  }
+
+  private mmap(op: Extract<Op, { t: "mmap-shared" | "mmap-private" }>): string {
+    const shared = op.t === "mmap-shared";
+    const o = this.model.open(op.path, { creat: false, excl: false, write: shared, trunc: false });
+    const e: Expect<MNode> = !o.ok ? o : o.value.node!.kind !== "file" ? { ok: false, code: "EACCES" } : { ok: true, value: o.value.node! };
+    const request = { length: op.len, prot: PROT_READ | PROT_WRITE, flags: shared ? MAP_SHARED : MAP_PRIVATE, offset: op.off };
+    // Creating the process's address space allocates too (ENOMEM on a tiny machine): part of the call.
+    const got = this.attempt(() => {
+      const space = this.spaceOf(op.map);
+      return { space, addr: this.withFd(op.path, shared ? O_RDWR : O_RDONLY, (fd) => this.world.vfs.mmap(space, fd, request)) };
+    });
+    if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+    this.stats.mmaps++;
+    e.value.opens++;
+    const { space, addr } = got.value;
+    this.maps[op.map] = { space, addr, node: e.value, off: op.off, length: op.len, shared, copies: new Map() };
+    return `ok 0x${addr.toString(16)}`;
+  }
+
+  /**
+   * Where an access of `len` bytes at `off` in mapping `mp` lands: the file offset and the length
+   * the harness uses, and whether it must fault with SIGBUS (it starts in a page past the file's
+   * last page). An access that would run into such a page is cut at the end of the last page, so
+   * that it either completes or faults before it does anything. A store is also cut at EOF, so
+   * that it is file data or not file data as a whole; a private mapping's store that starts past
+   * EOF is not made (null).
+   */
+  private accessRange(mp: LiveMapping, off: number, len: number, store: boolean): { pos: number; len: number; sigbus: boolean } | null {
+    const size = mp.node.content!.size;
+    const pos = mp.off + off;
+    const pagesEnd = Math.ceil(size / PAGE) * PAGE;
+    if (pos >= pagesEnd) return { pos, len, sigbus: true };
+    if (!store) return { pos, len: Math.min(len, pagesEnd - pos), sigbus: false };
+    if (pos >= size) return mp.shared ? { pos, len: Math.min(len, pagesEnd - pos), sigbus: false } : null;
+    return { pos, len: Math.min(len, size - pos), sigbus: false };
+  }
+
+  private loadMapped(op: Extract<Op, { t: "load" }>): string {
+    const mp = this.maps[op.map]!;
+    const at = this.accessRange(mp, op.off, op.len, false)!;
+    const addr = mp.addr + (at.pos - mp.off);
+    const got = this.attemptAccess(() => mp.space.load(addr, at.len));
+    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : { ok: true, value: undefined };
+    if (!this.judge(op, e, got) || !got.ok) return this.outcome(got);
+    this.stats.loads++;
+    // The file's bytes (zeros past EOF in its last page), or the private copy's.
+    const file = mp.node.content!.read(at.pos, at.len);
+    const size = mp.node.content!.size;
+    const tail = this.tailStored.get(mp.node);
+    for (let i = 0; i < at.len; i++) {
+      const pos = at.pos + i;
+      const index = Math.floor(pos / PAGE);
+      const copy = mp.shared ? undefined : mp.copies.get(index);
+      // Past EOF in a page that took stores there: those bytes, or zeros (writeback zeroes them); not tracked.
+      if (copy ? copy.tail && pos % PAGE >= copy.tail : pos >= size && tail === index) continue;
+      const want = copy ? copy.bytes[pos % PAGE]! : (file[i] ?? 0);
+      if (got.value[i] !== want) {
+        this.fail(`load from a ${mp.shared ? "shared" : "private"} mapping: byte ${pos} of the file is ${got.value[i]}, the model has ${want}${copy ? " (in the mapping's private copy)" : ""}`, { ino: mp.node.ino, offset: pos });
+      }
+    }
+    return `ok ${at.len}`;
+  }
+
+  private storeMapped(op: Extract<Op, { t: "store" }>): string {
+    const mp = this.maps[op.map]!;
+    const at = this.accessRange(mp, op.off, op.len, true);
+    if (at === null) return "skipped (past EOF in the last page)";
+    const data = fillBytes(at.len, op.seed);
+    const addr = mp.addr + (at.pos - mp.off);
+    const got = this.attemptAccess(() => mp.space.store(addr, data));
+    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : { ok: true, value: undefined };
+    if (!this.judge(op, e, got) || !got.ok) return this.outcome(got);
+    this.stats.stores++;
+    if (mp.shared && at.pos >= mp.node.content!.size) {
+      // Past EOF in the last page: Linux lets it change the page, but those bytes are not file
+      // data; should the file grow, the grown part must read as zeros (POSIX), as the model has it.
+      this.tailStored.set(mp.node, Math.floor(at.pos / PAGE));
+      const seen = this.mappedTails.get(mp.node.ino);
+      this.mappedTails.set(mp.node.ino, { from: Math.min(seen?.from ?? at.pos, at.pos), to: Math.max(seen?.to ?? 0, at.pos + at.len) });
+      return `ok ${at.len} (past EOF)`;
+    }
+    if (mp.shared) {
+      // A store through a shared mapping is a write that never extends the file.
+      this.writeModel(mp.node, at.pos, data);
+      return `ok ${at.len}`;
+    }
+    // Copy on write: the page as the file has it now, then the store into the copy; the file is unchanged.
+    const index = Math.floor(at.pos / PAGE);
+    let copy = mp.copies.get(index);
+    if (!copy) {
+      const size = mp.node.content!.size;
+      copy = { bytes: new Uint8Array(PAGE), tail: this.tailStored.get(mp.node) === index ? size - index * PAGE : 0 };
+      copy.bytes.set(mp.node.content!.read(index * PAGE, PAGE));
+      mp.copies.set(index, copy);
+    }
+    copy.bytes.set(data, at.pos % PAGE);
+    return `ok ${at.len} (private copy)`;
+  }
+
+  /**
+   * Runs a load or a store: its value, or its outcome as a code — "SIGSEGV" or "SIGBUS" for a bad
+   * address or a page past EOF (EFAULT), the cause's code (EIO, ENOMEM, ENOSPC) for a page that
+   * could not be read or made writable, so that the fault outcomes are judged as other calls' are.
+   */
+  private attemptAccess<T>(fn: () => T): Outcome<T> {
+    try {
+      return { ok: true, value: fn() };
+    } catch (e) {
+      if (e instanceof PowerCut || this.world.powerCut) throw new Crashed();
+      if (e instanceof MemoryAccessError) return { ok: false, code: e.code === "EFAULT" ? e.signal : `${e.code}${e.signal === "SIGBUS" ? "" : `/${e.signal}`}` };
+      if (isFolioError(e)) return { ok: false, code: e.code };
+      return this.fail(`threw ${describe(e)}`);
     }
   }
 
@@ -804,6 +1027,7 @@ class Harness {
     const before = node.content!.size;
     node.content!.write(off, data);
     node.touch(off, off + data.length, before);
+    if (node.content!.size !== before) this.tailStored.delete(node);
   }
 
   private truncateModel(node: MNode, size: number): void {
@@ -812,6 +1036,14 @@ class Harness {
     if (before === size) return;
     node.content!.truncate(size);
     node.touch(Math.min(before, size), Infinity, before);
+    // A size change zeroes the old last page past EOF (truncate) or must expose zeros (growth).
+    this.tailStored.delete(node);
+    // Truncation unmaps the pages past the new last page, private copies too (truncate_pagecache).
+    const pages = Math.ceil(size / PAGE);
+    for (const mp of this.maps) {
+      if (mp?.node !== node) continue;
+      for (const index of mp.copies.keys()) if (index >= pages) mp.copies.delete(index);
+    }
   }
 
   private withFd<T>(path: string, flags: number, fn: (fd: number) => T): T {
@@ -939,7 +1171,7 @@ class Harness {
   private fail(message: string, where?: Where): never {
     if (this.violation === null) {
       const ops = Math.min(this.cfg.ops, this.opIndex + 1);
-      const known = classify({ fs: this.cfg.fs, where, fsckProblems: this.recoveryFsck, staleTails: this.staleTails, failedTruncates: this.failedTruncates, fsckAfterRepair: this.fsckAfterRepair, halfDone: this.halfDone, unexpected: this.unexpected });
+      const known = classify({ fs: this.cfg.fs, where, fsckProblems: this.recoveryFsck, staleTails: this.staleTails, failedTruncates: this.failedTruncates, mappedTails: this.mappedTails, fsckAfterRepair: this.fsckAfterRepair, halfDone: this.halfDone, unexpected: this.unexpected });
       this.violation = {
         fs: this.cfg.fs, seed: this.cfg.seed, op: this.opIndex, opText: this.opText, message,
         replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults, this.cfg.policy, this.cfg.pressure), known: known?.id ?? null,
@@ -1067,6 +1299,7 @@ class Harness {
   private relearn(view: View, afterCrash: boolean): void {
     if (this.t.staleTails) this.staleTails = this.t.staleTails(this.store.bytes);
     this.failedTruncates.clear();
+    this.tailStored.clear();
     const m = this.model;
     m.reset(view.root.ino);
     const made = new Map<number, MNode>([[view.root.ino, m.root]]);

@@ -78,6 +78,7 @@ for (const fs of fsList) {
   console.log(`  crashes             ${s.crashes}  (${s.midOpCrashes} in the middle of an operation; ${s.tornBlocks} blocks torn, ${s.revertedBlocks} reverted)`);
   console.log(`  recoveries          ${s.recoveries}  (fsck repaired ${s.fsckProblemsRepaired} problems)`);
   console.log(`  faults injected     ${s.readErrors + s.writeErrors + s.flushErrors} I/O errors (${s.readErrors} read, ${s.writeErrors} write, ${s.flushErrors} flush) in ${s.ioWindows} windows; ${s.tinyBoots} tiny-memory boots`);
+  console.log(`  user mappings       ${s.mmaps} mmaps; ${s.loads} loads, ${s.stores} stores, ${s.msyncs} msyncs (MS_SYNC)`);
   console.log(`  fault outcomes      ${s.eio} EIO, ${s.enomem} ENOMEM, ${s.enospc} ENOSPC; ${s.expectedErrors} errors as the model predicted`);
   console.log(`  reclaim             ${s.pagesReclaimed} pages reclaimed, ${s.kswapdRuns} kswapd runs, ${s.allocStalls} direct-reclaim stalls, ${s.refaults} refaults, ${s.oomReports} OOM reports`);
   console.log(`  eviction policies   ${[...policyRuns.get(fs)!].map(([p, n]) => `${p} ${n}`).join(", ")} runs`);

@@ -1,7 +1,8 @@
 /**
  * The workload: fsx extended to metadata. Each operation is drawn from the run's Rng against the
  * model's current tree — mostly valid operations on existing names, some on names that collide or
- * do not exist, so every error path the model predicts is exercised too.
+ * do not exist, so every error path the model predicts is exercised too. Mapping operations
+ * (mmap, load, store, msync, munmap) work on up to {@link MAP_SLOTS} mappings the harness keeps.
  */
 import type { Rng } from "@folio/core";
 import { PAGE } from "./content.js";
@@ -33,7 +34,12 @@ export type Op =
   | { t: "ftruncate"; slot: number; size: number }
   | { t: "ffsync"; slot: number }
   | { t: "idle"; ns: number }
-  | { t: "remount" };
+  | { t: "remount" }
+  | { t: "mmap-shared" | "mmap-private"; path: string; map: number; off: number; len: number }
+  | { t: "load"; map: number; off: number; len: number }
+  | { t: "store"; map: number; off: number; len: number; seed: number }
+  | { t: "msync"; map: number }
+  | { t: "munmap"; map: number };
 
 export type OpType = Op["t"];
 
@@ -42,7 +48,18 @@ export const DEFAULT_WEIGHTS: Readonly<Record<OpType, number>> = Object.freeze({
   create: 6, write: 20, read: 10, truncate: 4, punch: 2, rename: 5, link: 2, unlink: 4, mkdir: 2, rmdir: 2,
   fsync: 6, fsyncdir: 0.6, "fsyncdir-fs": 2.5, sync: 0.8, stat: 5, readdir: 2, symlink: 0.7, readlink: 0.5,
   open: 2, close: 1.5, fwrite: 4, fread: 2, ftruncate: 0.8, ffsync: 1.2, idle: 0.8, remount: 0.15,
+  "mmap-shared": 0.5, "mmap-private": 0.3, load: 1.2, store: 1.6, msync: 0.4, munmap: 0.3,
 });
+
+/** Mappings the workload keeps across operations (`map` slots); even slots belong to one process, odd ones to another. */
+export const MAP_SLOTS = 4;
+/** Largest mapping the workload asks for, in pages. */
+const MAX_MAP_PAGES = 48;
+
+/** What the workload needs to know of a live mapping: its length in bytes. */
+export interface MappingShape {
+  readonly length: number;
+}
 
 /** Descriptors the workload keeps open across operations. */
 export const POOL_SLOTS = 4;
@@ -73,10 +90,13 @@ export class Workload {
     this.total = sum;
   }
 
-  /** The next operation against the model's tree and the open descriptors (`pool[slot]`: the node open there, or null). */
-  next(model: Model, pool: readonly (MNode | null)[]): Op {
+  /**
+   * The next operation against the model's tree, the open descriptors (`pool[slot]`: the node open
+   * there, or null) and the live mappings (`maps[slot]`: its shape, or null).
+   */
+  next(model: Model, pool: readonly (MNode | null)[], maps: readonly (MappingShape | null)[] = []): Op {
     for (;;) {
-      const op = this.draw(model, pool);
+      const op = this.draw(model, pool, maps);
       if (op) return op;
     }
   }
@@ -87,7 +107,7 @@ export class Workload {
     return this.ops[this.ops.length - 1]!;
   }
 
-  private draw(model: Model, pool: readonly (MNode | null)[]): Op | null {
+  private draw(model: Model, pool: readonly (MNode | null)[], maps: readonly (MappingShape | null)[]): Op | null {
     const r = this.rng;
     const t = this.pick();
     switch (t) {
@@ -198,6 +218,34 @@ export class Workload {
         return { t, ns: this.r(0.6) ? r.below(2e9) : 5e9 + r.below(40e9) };
       case "remount":
         return { t };
+      case "mmap-shared":
+      case "mmap-private": {
+        const map = maps.indexOf(null);
+        if (map < 0) return null;
+        const f = this.file(model);
+        if (!f) return null;
+        const pages = Math.ceil(f.node.content!.size / PAGE);
+        // Mostly from the start; sometimes from a later page, or one past the end (every access SIGBUS).
+        const first = this.r(0.6) ? 0 : r.below(pages + 2);
+        const len = 1 + r.below(Math.min(MAX_MAP_PAGES, Math.max(1, pages - first) + 2) * PAGE);
+        return { t, path: f.path, map, off: first * PAGE, len };
+      }
+      case "load":
+      case "store":
+      case "msync":
+      case "munmap": {
+        const used = maps.map((m, i) => (m ? i : -1)).filter((i) => i >= 0);
+        if (used.length === 0) return null;
+        const map = used[r.below(used.length)]!;
+        const length = maps[map]!.length;
+        if (t === "msync" || t === "munmap") return { t, map };
+        const off = r.below(length);
+        // A store stays within one page, so that a fault leaves it undone as a whole; a load may span pages.
+        const room = t === "store" ? PAGE - (off % PAGE) : length - off;
+        const len = 1 + r.below(Math.min(room, this.r(0.7) ? 600 : 2 * PAGE));
+        if (t === "load") return { t, map, off, len };
+        return { t, map, off, len, seed: r.nextU32() };
+      }
     }
   }
 
@@ -306,6 +354,16 @@ export function formatOp(op: Op): string {
     case "sync":
     case "remount":
       return op.t;
+    case "mmap-shared":
+    case "mmap-private":
+      return `${op.t} ${op.path} @${op.off}+${op.len} {${op.map}}`;
+    case "load":
+      return `load {${op.map}} @${op.off}+${op.len}`;
+    case "store":
+      return `store {${op.map}} @${op.off}+${op.len} #${op.seed}`;
+    case "msync":
+    case "munmap":
+      return `${op.t} {${op.map}}`;
     default:
       return `${op.t} ${op.path}`;
   }

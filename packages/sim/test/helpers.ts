@@ -61,3 +61,6 @@ export function assertClean(t: ExecutionContext, r: RunResult): void {
 }
 
 export const faults = parseFaults;
+
+/** Weights that make mapping operations (mmap, loads, stores, msync, munmap) a large share of a run. */
+export const MAPPING_WEIGHTS = { "mmap-shared": 6, "mmap-private": 4, load: 25, store: 30, msync: 6, munmap: 3 } as const;

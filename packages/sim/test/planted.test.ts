@@ -5,10 +5,10 @@
  * fixed number of runs — and that the same seed without the plant reports none (but known bugs).
  */
 import test from "ava";
-import { FolioFlag, Stat, type Scheduler } from "@folio/core";
+import { AddressSpace, FolioFlag, MS_SYNC, Stat, type Scheduler } from "@folio/core";
 import { PageCache, type BlockDevice, type BlockRequest, type DeviceStats, type Mapping } from "@folio/pagecache";
 import { formatViolation, parseFaults, run, type RunConfig, type RunHooks } from "../src/index.js";
-import { firstViolation, patched, withPlant } from "./helpers.js";
+import { MAPPING_WEIGHTS, firstViolation, patched, withPlant } from "./helpers.js";
 
 /** Runs (seeds) each planted bug may take to be caught: a count, so the verdict never depends on the machine's speed. */
 const MAX_RUNS = 25;
@@ -98,3 +98,16 @@ for (const fs of ["simple", "log"]) {
 test.serial("(e) fs-log: a checkpoint written before its segment (the usage-table writes it points to) is caught", (t) => {
   catches(t, { fs: "log", ops: 1500, faults: parseFaults("crash,crash=0.03,midOp=0") }, 5000, (fn) => withPlant({ checkpointFirst: true }, fn));
 });
+
+// The first seeds skip runs where the open bugs log-mmap-tail-exposed and simple-mmap-tail-exposed
+// (stores past EOF through a mapping) show before the plant's violation; start both at 6000 once fixed.
+for (const [fs, first] of [["simple", 6004], ["log", 6007]] as const) {
+  test.serial(`(f) fs-${fs}: msync(MS_SYNC) that does not write back is caught`, (t) => {
+    const msync = AddressSpace.prototype.msync;
+    const lazy = function (this: AddressSpace, addr: number, length: number, flags: number): void {
+      msync.call(this, addr, length, flags & ~MS_SYNC);
+    };
+    const base: Omit<RunConfig, "seed"> = { fs, ops: 1500, faults: parseFaults("crash,crash=0.01"), weights: MAPPING_WEIGHTS };
+    catches(t, base, first, (fn) => patched(AddressSpace.prototype, "msync", lazy, fn));
+  });
+}
