@@ -550,6 +550,7 @@ export class LogFs implements SuperBlock, WritebackTarget {
     if (length === 0) return 0;
     if (pos >= MAX_FILE_SIZE) throw fail("EFBIG", `write at ${pos} is beyond the largest fs-log file (${MAX_FILE_SIZE} bytes)`);
     length = Math.min(length, MAX_FILE_SIZE - pos);
+    if (pos + length > inode.size) this.op(true, () => this.zeroOldTail(inode));
     let written = 0;
     while (written < length) {
       const n = Math.min(WRITE_CHUNK, length - written);
@@ -1427,6 +1428,7 @@ export class LogFs implements SuperBlock, WritebackTarget {
   private setSize(inode: LInode, size: number): void {
     const mapping = inode.mapping!;
     if (size >= inode.size) {
+      if (size > inode.size) this.zeroOldTail(inode);
       truncateSetSize(this.cache, mapping, size);
       return;
     }
@@ -1438,6 +1440,19 @@ export class LogFs implements SuperBlock, WritebackTarget {
     const firstGone = Math.ceil(size / BLOCK_SIZE);
     for (const idx of [...inode.cur.keys()]) if (idx >= firstGone) this.setCur(inode, idx, 0);
     for (const idx of [...inode.reserved]) if (idx >= firstGone) this.unreserve(inode, idx);
+  }
+
+  /**
+   * Before the file grows: the bytes past EOF in its last page are not file data (a store through
+   * a shared mapping may have put bytes there, and writeback may have carried them to disk), and
+   * must read as zeros once the size covers them — so they are zeroed in the cache and the page
+   * dirtied (Linux's pagecache_isize_extended with the filesystem's zeroing of the old tail).
+   * Throws, changing nothing, as {@link zeroPageTail}.
+   */
+  private zeroOldTail(inode: LInode): void {
+    const tail = inode.size % BLOCK_SIZE;
+    const page = Math.floor(inode.size / BLOCK_SIZE);
+    if (tail !== 0 && (inode.cur.has(page) || this.cache.lookup(inode.mapping!, page) !== 0)) this.zeroPageTail(inode, page, tail);
   }
 
   /**

@@ -45,14 +45,6 @@ export interface KnownBug {
 
 export const KNOWN_BUGS: readonly KnownBug[] = [
   {
-    id: "log-mmap-tail-exposed",
-    title:
-      "fs-log: bytes stored through a shared mapping past EOF (in the file's last page) become file data when the file grows (truncate up, a write past EOF): the grown part must read as zeros",
-    example: "node packages/sim/dist/src/run.js --fs log --seed 3 --ops 1024 --faults default",
-    // Evidence: the first wrong byte is one the run stored past EOF through a mapping, on fs-log.
-    matches: (ctx) => ctx.fs === "log" && inMappedTail(ctx),
-  },
-  {
     id: "simple-mmap-tail-exposed",
     title:
       "fs-simple: bytes stored through a shared mapping past EOF (in the file's last page) become file data when the file grows; the grown part must read as zeros (in the plain case fs-simple zeroes them; seen under memory pressure and after crashes)",
