@@ -1,8 +1,6 @@
 import test from "ava";
-import type { Scheduler } from "@folio/core";
-import type { BlockDevice, BlockRequest, DeviceStats } from "@folio/pagecache";
 import { formatFaults, parseFaults, run, type RunHooks } from "../src/index.js";
-import { firstViolation } from "./helpers.js";
+import { SkipFlush, firstViolation } from "./helpers.js";
 
 for (const fs of ["simple", "log"]) {
   test(`fs-${fs}: a run replays exactly from its seed (op log and final state)`, (t) => {
@@ -31,27 +29,3 @@ test("a violation names its seed and operation and gives a command that replays 
   const again = run({ ...base, seed: v.seed, ops: v.op + 1 }, hooks);
   t.deepEqual(again.violation, v, "the replay stops at the same operation with the same violation");
 });
-
-/** The device acknowledges flushes without flushing. */
-class SkipFlush implements BlockDevice {
-  constructor(
-    readonly inner: BlockDevice,
-    private readonly scheduler: Scheduler,
-  ) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get nrBlocks(): number {
-    return this.inner.nrBlocks;
-  }
-  get stats(): DeviceStats {
-    return this.inner.stats;
-  }
-  submit(req: BlockRequest): void {
-    if (req.op === "flush") this.scheduler.after(0, "flush (skipped)", () => req.done(null));
-    else this.inner.submit(req);
-  }
-}

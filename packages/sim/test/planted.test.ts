@@ -5,10 +5,10 @@
  * fixed number of runs — and that the same seed without the plant reports none (but known bugs).
  */
 import test from "ava";
-import { AddressSpace, FolioFlag, MS_SYNC, Stat, type Scheduler } from "@folio/core";
-import { PageCache, type BlockDevice, type BlockRequest, type DeviceStats, type Mapping } from "@folio/pagecache";
+import { AddressSpace, FolioFlag, MS_SYNC, Stat } from "@folio/core";
+import { PageCache, type Mapping } from "@folio/pagecache";
 import { formatViolation, parseFaults, run, type RunConfig, type RunHooks } from "../src/index.js";
-import { MAPPING_WEIGHTS, firstViolation, patched, withPlant } from "./helpers.js";
+import { MAPPING_WEIGHTS, SkipFlush, firstViolation, patched, withPlant } from "./helpers.js";
 
 /** Runs (seeds) each planted bug may take to be caught: a count, so the verdict never depends on the machine's speed. */
 const MAX_RUNS = 25;
@@ -29,29 +29,6 @@ function catches(t: import("ava").ExecutionContext, base: Omit<RunConfig, "seed"
   t.true(clean.violation === null || clean.violation.known !== null || clean.violation.op > v.op, `without the plant: ${clean.violation ? formatViolation(clean.violation) : "clean"}`);
 }
 
-/** (a) The device acknowledges flushes without flushing: FaultyDevice still counts the writes as unflushed. */
-class SkipFlush implements BlockDevice {
-  constructor(
-    readonly inner: BlockDevice,
-    private readonly scheduler: Scheduler,
-  ) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get nrBlocks(): number {
-    return this.inner.nrBlocks;
-  }
-  get stats(): DeviceStats {
-    return this.inner.stats;
-  }
-  submit(req: BlockRequest): void {
-    if (req.op === "flush") this.scheduler.after(0, "flush (skipped)", () => req.done(null));
-    else this.inner.submit(req);
-  }
-}
 
 const crashy = (fs: string, ops = 1500): Omit<RunConfig, "seed"> => ({ fs, ops, faults: parseFaults("crash,crash=0.01") });
 
