@@ -8,7 +8,7 @@
 import "reflect-metadata";
 import { Machine, type Rng, type Scheduler } from "@folio/core";
 import type { DeviceContext } from "@folio/fs-api";
-import { FaultyDevice, SimDevice, type BlockDevice, type BlockRequest, type DeviceStats } from "@folio/pagecache";
+import { FaultyDevice, SimDevice, StackedDevice, type BlockDevice, type BlockRequest } from "@folio/pagecache";
 import { Vfs, createNodeFs, type NodeFs } from "@folio/vfs";
 import type { RamStore } from "./ram-store.js";
 import type { FsTarget } from "./targets.js";
@@ -55,24 +55,14 @@ export const MAX_INFLIGHT_NS = 20_000;
  * filesystem that waits for its writes before flushing, as it must, sees no difference; one that
  * flushes before its writes complete loses them in a crash.
  */
-export class InFlightDevice implements BlockDevice {
+export class InFlightDevice extends StackedDevice {
   dead = false;
   constructor(
-    readonly inner: BlockDevice,
+    inner: BlockDevice,
     private readonly scheduler: Scheduler,
     private readonly rng: Rng,
-  ) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get nrBlocks(): number {
-    return this.inner.nrBlocks;
-  }
-  get stats(): DeviceStats {
-    return this.inner.stats;
+  ) {
+    super(inner);
   }
   submit(req: BlockRequest): void {
     if (req.op !== "write") {

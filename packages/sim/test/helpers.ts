@@ -1,7 +1,7 @@
 /** Shared by the harness's tests. */
 import type { ExecutionContext } from "ava";
 import type { Scheduler } from "@folio/core";
-import type { BlockDevice, BlockRequest, DeviceStats } from "@folio/pagecache";
+import { StackedDevice, type BlockDevice, type BlockRequest } from "@folio/pagecache";
 import { formatViolation, parseFaults, run, type RunConfig, type RunHooks, type RunResult } from "../src/index.js";
 
 /** Test-only plants read by test/hooks/loader.ts. */
@@ -68,22 +68,12 @@ export const faults = parseFaults;
 export const MAPPING_WEIGHTS = { "mmap-shared": 6, "mmap-private": 4, load: 25, store: 30, msync: 6, munmap: 3 } as const;
 
 /** Planted bug (a): the device acknowledges flushes without flushing (FaultyDevice still counts the writes as unflushed). */
-export class SkipFlush implements BlockDevice {
+export class SkipFlush extends StackedDevice {
   constructor(
-    readonly inner: BlockDevice,
+    inner: BlockDevice,
     private readonly scheduler: Scheduler,
-  ) {}
-  get name(): string {
-    return this.inner.name;
-  }
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-  get nrBlocks(): number {
-    return this.inner.nrBlocks;
-  }
-  get stats(): DeviceStats {
-    return this.inner.stats;
+  ) {
+    super(inner);
   }
   submit(req: BlockRequest): void {
     if (req.op === "flush") this.scheduler.after(0, "flush (skipped)", () => req.done(null));

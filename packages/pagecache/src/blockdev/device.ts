@@ -164,3 +164,24 @@ export function validateRequest(dev: BlockDevice, req: BlockRequest): FolioError
   }
   return null;
 }
+
+/**
+ * A device stacked on another (dm-style): forwards the geometry and counters of `inner`, and
+ * leaves `submit` to the subclass, which passes requests down changed, delayed or not at all.
+ */
+export abstract class StackedDevice implements BlockDevice {
+  constructor(readonly inner: BlockDevice) {}
+  get name(): string {
+    return this.inner.name;
+  }
+  get blockSize(): number {
+    return this.inner.blockSize;
+  }
+  get nrBlocks(): number {
+    return this.inner.nrBlocks;
+  }
+  get stats(): DeviceStats {
+    return this.inner.stats;
+  }
+  abstract submit(req: BlockRequest): void;
+}
