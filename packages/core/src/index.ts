@@ -27,3 +27,4 @@ export * from "./mm/reclaim.js";
 export * from "./mm/swap.js";
 export * from "./mm/anon.js";
 export * from "./mm/mmap/index.js";
+export * from "./mm/migrate.js";

@@ -19,6 +19,7 @@ import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, typ
 import { Reclaim } from "./mm/reclaim.js";
 import { AnonMemory } from "./mm/anon.js";
 import { UserMemory } from "./mm/mmap/user-memory.js";
+import { Migration } from "./mm/migrate.js";
 import "./mm/lru/linux.js";
 import { Rng } from "./engine/rng.js";
 import { Scheduler } from "./engine/scheduler.js";
@@ -80,6 +81,8 @@ export class Machine {
   readonly anon: AnonMemory;
   /** User memory: address spaces (`mm.createAddressSpace`), page tables, page faults and the reverse map. */
   readonly mm: UserMemory;
+  /** Migration: moving a folio to other frames through its owner's `migrate` (compaction, offlining). */
+  readonly migration: Migration;
 
   private constructor(config: MachineConfig, parent: DependencyContainer) {
     const bytes = parseSize(config.memory, "memory size");
@@ -144,6 +147,12 @@ export class Machine {
       r.resolve<Reclaim>(TOKENS.Reclaim).rmap = mm.rmap;
       return mm;
     });
+    reg(TOKENS.Migration, (r) => {
+      const migration = new Migration(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat));
+      migration.rmap = r.resolve<UserMemory>(TOKENS.UserMemory).rmap;
+      migration.reclaim = r.resolve<Reclaim>(TOKENS.Reclaim);
+      return migration;
+    });
 
     // Resolve in a fixed order, so slab caches are created in the same order on every boot.
     this.rng = c.resolve(TOKENS.Rng);
@@ -161,6 +170,7 @@ export class Machine {
     this.reclaim = c.resolve(TOKENS.Reclaim);
     this.anon = c.resolve(TOKENS.AnonMemory);
     this.mm = c.resolve(TOKENS.UserMemory);
+    this.migration = c.resolve(TOKENS.Migration);
     const policy = this.reclaim.policy;
     if (policy.counters) this.vmstat.addSource(() => policy.counters!());
     if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);

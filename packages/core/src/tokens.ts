@@ -29,4 +29,6 @@ export const TOKENS = {
   AnonMemory: Symbol.for("folio.AnonMemory"),
   /** {@link UserMemory}: address spaces, page tables and the reverse map. */
   UserMemory: Symbol.for("folio.UserMemory"),
+  /** {@link Migration}: moving folios to other frames through their owners. */
+  Migration: Symbol.for("folio.Migration"),
 } as const;

@@ -1,5 +1,5 @@
 import {
-  FolioFlag, PageOpCaller, PageOpResult, Stat, VmEvent, fail, type ErrorCode, type FolioTable, type Machine,
+  FolioFlag, PageOpCaller, PageOpResult, Stat, VmEvent, fail, moveFolioState, type ErrorCode, type FolioTable, type Machine,
   type PageOpContext, type PageOwner, type Reclaim, type Scheduler, type Shrinker, type VmStat,
 } from "@folio/core";
 import { Mapping, type MappingHost, type MappingOptions } from "./mapping.js";
@@ -339,17 +339,10 @@ export class PageCacheOwner implements PageOwner {
     if (f.refcount(src) !== 2) return PageOpResult.Pinned;
     if (f.order(dst) !== f.order(src)) return PageOpResult.Failed;
     const index = f.index(src);
-    const nr = f.nrPages(src);
-    this.cache.machine.memory.copyFrames(f.pfn(dst), f.pfn(src), nr);
-    const carried = FolioFlag.Uptodate | FolioFlag.Dirty | FolioFlag.Referenced | FolioFlag.Active | FolioFlag.Workingset | FolioFlag.Private | FolioFlag.Error;
-    f.set(dst, f.flags(src) & carried);
-    f.setPrivate(dst, f.private_(src));
-    f.setOwner(dst, f.owner(src));
-    f.setIndex(dst, index);
     const marks = [XaMark.Dirty, XaMark.Towrite].filter((m) => mapping.index.getMark(index, m));
-    mapping.index.storeRange(index, nr, dst);
+    moveFolioState(f, src, dst);
+    mapping.index.storeRange(index, f.nrPages(dst), dst);
     for (const m of marks) mapping.index.setMark(index, m);
-    f.clear(src, carried);
     this.cache.machine.reclaim.replace(src, dst);
     f.setOwner(src, 0);
     f.put(src);

@@ -19,6 +19,7 @@ import { fail } from "../errors.js";
 import { PAGE_SIZE } from "../units.js";
 import type { Scheduler } from "../engine/scheduler.js";
 import { FolioFlag, type FolioTable } from "./folio.js";
+import { moveFolioState } from "./migrate.js";
 import { Gfp } from "./page-alloc.js";
 import { PageOpCaller, PageOpResult, type OwnerRegistry, type PageOpContext, type PageOwner } from "./page-owner.js";
 import type { Reclaim } from "./reclaim.js";
@@ -184,9 +185,23 @@ export class AnonRegion implements PageOwner {
     return PageOpResult.Done;
   }
 
-  /** Anonymous folios do not move yet (migration comes with compaction). */
-  migrate(_src: number, _dst: number, _ctx: PageOpContext): PageOpResult {
-    return PageOpResult.Unsupported;
+  /**
+   * Public page interface: moves page `src` to `dst` (same order, refcount 1, which becomes the
+   * region's reference), with its swap-cache slot and state. Busy under writeback (a swap-out in
+   * flight holds a copy of the old frame's address in its completion); Pinned with references
+   * beyond the region's and the caller's.
+   */
+  migrate(src: number, dst: number, _ctx: PageOpContext): PageOpResult {
+    const f = this.mm.folios;
+    if (f.test(src, FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (f.refcount(src) !== 2) return PageOpResult.Pinned;
+    if (f.order(dst) !== f.order(src) || this.entries.get(f.index(src)) !== src) return PageOpResult.Failed;
+    moveFolioState(f, src, dst);
+    this.entries.set(f.index(dst), dst);
+    this.mm.reclaim.replace(src, dst);
+    f.setOwner(src, 0);
+    f.put(src);
+    return PageOpResult.Done;
   }
 
   /**

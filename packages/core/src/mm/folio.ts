@@ -1,7 +1,7 @@
 import { fail } from "../errors.js";
 import { PAGE_SIZE } from "../units.js";
 import type { PhysicalMemory } from "./physmem.js";
-import { MemdescType, type MemMap } from "./memmap.js";
+import { MemdescType, PageFlag, type MemMap } from "./memmap.js";
 import type { PageAllocator } from "./page-alloc.js";
 import type { KmemCache, SlabAllocator } from "./slab.js";
 import { VmEvent, type VmStat } from "./vmstat.js";
@@ -276,6 +276,60 @@ export class FolioTable {
   /** Offset of the folio's first byte in {@link data}. */
   dataOffset(h: number): number {
     return this.mem.offsetOf(this.field(h, F_PFN));
+  }
+
+  /**
+   * Splits folio `h` into folios of 2^`newOrder` frames (the descriptor half of
+   * __split_folio_to_order): `h` keeps its descriptor and becomes the first piece; each other piece
+   * gets a new descriptor with `h`'s flags, owner and private word, the index of its first page,
+   * refcount 1 (its owner's reference) and no mapcount, and its frames name it. All descriptors are
+   * allocated before anything changes, so ENOMEM leaves `h` whole. Returns the pieces in page
+   * order, `h` first. The caller (see `Migration.splitFolio`) has taken down every page-table entry
+   * and holds the folio locked; it fixes the LRU and the owner's index.
+   */
+  splitDescriptors(h: number, newOrder: number): number[] {
+    const order = this.field(h, F_ORDER);
+    if (!Number.isInteger(newOrder) || newOrder < 0 || newOrder >= order) {
+      throw fail("EINVAL", `cannot split an order-${order} folio to order ${newOrder}`);
+    }
+    const count = 1 << (order - newOrder);
+    const addrs: number[] = [];
+    try {
+      for (let i = 1; i < count; i++) addrs.push(this.slab.alloc(this.cache));
+    } catch (e) {
+      for (const a of addrs) this.slab.free(a);
+      throw e;
+    }
+    const pfn = this.field(h, F_PFN);
+    const type = this.map.type[pfn]! as MemdescType;
+    const step = 1 << newOrder;
+    const pieces = [h];
+    for (let i = 1; i < count; i++) {
+      const p = addrs[i - 1]! / 16;
+      const w = this.mem.wordsOf(p);
+      const b = this.mem.wordIndexOf(p);
+      w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
+      w[b + F_FLAGS] = this.field(h, F_FLAGS);
+      w[b + F_PFN] = pfn + i * step;
+      w[b + F_ORDER] = newOrder;
+      w[b + F_REFCOUNT] = 1;
+      w[b + F_OWNER] = this.field(h, F_OWNER);
+      w[b + F_INDEX] = this.index(h) + i * step;
+      w[b + F_PRIVATE] = this.field(h, F_PRIVATE);
+      this.map.setMemdesc(pfn + i * step, step, type, p);
+      this.map.flags[pfn + i * step]! |= PageFlag.Head;
+      this.map.order[pfn + i * step] = newOrder;
+      pieces.push(p);
+      this.vm.events[VmEvent.FolioAlloc]++;
+    }
+    this.setField(h, F_ORDER, newOrder);
+    this.map.order[pfn] = newOrder;
+    return pieces;
+  }
+
+  /** Copies the data of folio `src` into folio `dst` (folio_copy); the caller checked they are the same size. */
+  copyData(src: number, dst: number): void {
+    this.mem.copyFrames(this.field(dst, F_PFN), this.field(src, F_PFN), 1 << this.field(src, F_ORDER));
   }
 
   /** Human-readable flag list, e.g. `"uptodate,dirty,lru"`. */

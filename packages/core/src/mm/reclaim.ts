@@ -183,6 +183,24 @@ export class Reclaim {
     f.set(dst, FolioFlag.Lru);
   }
 
+  /**
+   * A folio on the LRU was split (`Migration.splitFolio`): `pieces[0]` is the folio itself, now
+   * smaller, and keeps its place; the other pieces join the LRU as new, unreferenced pages (as
+   * Linux puts tail folios next to the head). Pages on the LRU do not change.
+   */
+  addSplitPieces(pieces: readonly number[]): void {
+    const f = this.folios;
+    if (!f.test(pieces[0]!, FolioFlag.Lru)) return;
+    const policy = this.policyOf(pieces[0]!);
+    for (let i = 1; i < pieces.length; i++) {
+      const piece = pieces[i]!;
+      const key = this.keyOf(piece);
+      this.folioOfKey.set(key, piece);
+      f.set(piece, FolioFlag.Lru);
+      this.setHint(piece, policy.insert(key, -1));
+    }
+  }
+
   /** Registers a shrinker; reclaim calls it from now on. */
   registerShrinker(shrinker: Shrinker): void {
     this.shrinkers.add(shrinker);

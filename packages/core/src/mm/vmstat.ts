@@ -96,6 +96,29 @@ export const enum VmEvent {
   ReclaimMappedReferenced,
   /** Pages reclaim unmapped from every page table before offering them to their owner (try_to_unmap). */
   ReclaimUnmapped,
+  /** Folios migrated / that failed to migrate (counted in pages, as Linux). */
+  PgmigrateSuccess,
+  PgmigrateFail,
+  /** Compaction: pages the migrate scanner and the free scanner looked at, pages isolated for migration. */
+  CompactMigrateScanned,
+  CompactFreeScanned,
+  CompactIsolated,
+  /** Direct compactions run / that made the allocation succeed / that did not. */
+  CompactStall,
+  CompactSuccess,
+  CompactFail,
+  /** Proactive (background) compaction runs, and compactions skipped because of deferral. */
+  CompactDaemonWake,
+  CompactDeferred,
+  /** Large folios split into smaller ones. */
+  ThpSplitPage,
+  /** Memory failures handled, by outcome (Linux's MF_RECOVERED, MF_IGNORED, MF_FAILED, MF_DELAYED). */
+  MemoryFailureRecovered,
+  MemoryFailureIgnored,
+  MemoryFailureFailed,
+  MemoryFailureDelayed,
+  /** Frames soft-offlined (content moved away, frame retired). */
+  SoftOffline,
   Count,
 }
 
@@ -107,7 +130,10 @@ export const EVENT_NAMES: readonly string[] = [
   "pgscan_kswapd", "pgscan_direct", "pgsteal_kswapd", "pgsteal_direct", "nr_reclaim_skip_dirty", "nr_reclaim_skip_writeback",
   "nr_reclaim_skip_busy", "nr_reclaim_kept", "slabs_scanned", "pageoutrun", "allocstall", "workingset_refault_file", "oom_report",
   "workingset_nodereclaim", "pswpin", "pswpout", "reclaim_throttle", "pgalloc_fail_injected", "pgfault", "pgmajfault",
-  "nr_reclaim_mapped_referenced", "nr_reclaim_unmapped",
+  "nr_reclaim_mapped_referenced", "nr_reclaim_unmapped", "pgmigrate_success", "pgmigrate_fail",
+  "compact_migrate_scanned", "compact_free_scanned", "compact_isolated", "compact_stall", "compact_success", "compact_fail",
+  "compact_daemon_wake", "compact_deferred", "thp_split_page", "memory_failure_recovered", "memory_failure_ignored",
+  "memory_failure_failed", "memory_failure_delayed", "soft_offline",
 ];
 
 /** The per-machine counters. */

@@ -14,7 +14,7 @@
  */
 import type { FolioTable } from "../folio.js";
 import { PageOpCaller, type OwnerRegistry } from "../page-owner.js";
-import { Pte, ptePfn } from "./page-table.js";
+import { Pte, ptePfn, type PageTables } from "./page-table.js";
 import type { UserMemory } from "./user-memory.js";
 import type { Vma } from "./vma.js";
 
@@ -30,6 +30,14 @@ export const enum ZapMode {
   Transfer,
   /** The folio is going away with the PTE (discarded anonymous memory, truncated data): nothing to hand over. */
   Drop,
+}
+
+/** The PTEs of a folio taken down for migration, to be put back on the new folio or the old one. */
+export interface MigrationPtes {
+  /** Entry i's page tables. */
+  readonly tables: PageTables[];
+  /** Entry i's page number, flag bits and page offset in the folio, at `3i`, `3i + 1`, `3i + 2`. */
+  readonly words: number[];
 }
 
 /** One machine's reverse map. Created with {@link UserMemory}; reached as `machine.mm.rmap`. */
@@ -148,6 +156,46 @@ export class ReverseMap {
       vma.space.pageTables.set(vpn, pte & ~(Pte.Write | Pte.Dirty));
     });
     return cleaned;
+  }
+
+  /**
+   * Takes down every PTE mapping `folio` for migration (try_to_migrate): each entry's reference and
+   * mapcount go, and its bits (write, dirty, accessed) are kept in the returned record, so that
+   * {@link restorePtes} can put the same entries back on the new folio — or on this one if the move
+   * fails (remove_migration_ptes). Nothing runs between the two (the simulation is one thread and
+   * migration does not wait), so no fault can observe the gap.
+   */
+  takeDownPtes(folio: number): MigrationPtes {
+    const saved: MigrationPtes = { tables: [], words: [] };
+    const f = this.folios;
+    const pfn = f.pfn(folio);
+    f.get(folio);
+    try {
+      this.walk(folio, (vma, vpn, pte) => {
+        const pt = vma.space.pageTables;
+        saved.tables.push(pt);
+        saved.words.push(vpn, pte & (Pte.Write | Pte.Dirty | Pte.Accessed), ptePfn(pte) - pfn);
+        this.mm.unmapPage(pt, vpn, pte, ZapMode.Drop);
+      });
+    } finally {
+      f.put(folio);
+    }
+    return saved;
+  }
+
+  /**
+   * Maps the entries {@link takeDownPtes} took down onto the frames starting at `folio`'s first
+   * frame (the new folio, or the old one after a failure, or the pieces of a split folio, each entry
+   * taking a reference on the folio its frame now belongs to), same pages, same bits.
+   */
+  restorePtes(saved: MigrationPtes, folio: number): void {
+    const f = this.folios;
+    const base = f.pfn(folio);
+    for (let i = 0; i < saved.tables.length; i++) {
+      const w = i * 3;
+      const pfn = base + saved.words[w + 2]!;
+      this.mm.mapPage(saved.tables[i]!, saved.words[w]!, f.fromPfn(pfn), pfn, saved.words[w + 1]!);
+    }
   }
 
   /**
