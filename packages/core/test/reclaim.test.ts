@@ -5,7 +5,7 @@
 import test from "ava";
 import {
   FolioFlag, Gfp, Machine, MemdescType, OutOfMemoryError, PAGE_SIZE, PageOpCaller, PageOpResult, Stat, VmEvent, registerEvictionPolicy,
-  type EvictionPolicy, type PageOpContext, type PageOwner, type Shrinker,
+  LinuxPolicy, type EvictionPolicy, type PageOpContext, type PageOwner, type Shrinker,
 } from "../src/index.js";
 import { expectError } from "./helpers.js";
 
@@ -251,4 +251,36 @@ test("allocation failures can be injected: ENOMEM that says so, nothing changed,
   for (let i = 0; i < 10; i++) m.folios.put(m.folios.alloc(0, Gfp.Movable));
   m.folios.put(first);
   t.deepEqual(m.verify(), []);
+});
+
+test("hits on a referenced active page skip the policy until its epoch moves, with the same outcome as calling it", (t) => {
+  let calls = 0;
+  registerEvictionPolicy("counting-linux", () => {
+    const inner = new LinuxPolicy();
+    const access = inner.access.bind(inner);
+    inner.access = (key: number, hint?: number) => {
+      calls++;
+      return access(key, hint);
+    };
+    return inner;
+  });
+  const runs = ["counting-linux", "linux"].map((policy) => {
+    const m = Machine.boot({ memory: "8MiB", evictionPolicy: policy });
+    const set = new PageSet(m);
+    for (let i = 0; i < 600; i++) set.touch(i);
+    const before = calls;
+    for (let r = 0; r < 20; r++) for (let i = 0; i < 100; i++) set.touch(i);
+    const hitCalls = calls - before;
+    m.reclaim.shrink(560); // more than the inactive list: deactivations advance the epoch, the next hits ask the policy
+    const afterShrink = calls;
+    for (let i = 0; i < 100; i++) set.touch(i);
+    return { hitCalls, callsAfterShrink: calls - afterShrink, counters: m.vmstat.toObject(), resident: [...set.resident.keys()] };
+  });
+  const [counted, plain] = runs;
+  t.true(counted!.hitCalls <= 300, `2,000 hits on 100 pages asked the policy ${counted!.hitCalls} times (three per page at most)`);
+  t.true(counted!.counters["pgdeactivate"]! > 0);
+  t.true(counted!.callsAfterShrink > 0, "after deactivations the policy is asked again");
+  t.deepEqual(counted!.resident, plain!.resident, "the same pages stayed");
+  t.is(counted!.counters["pgactivate"], plain!.counters["pgactivate"]);
+  t.is(counted!.counters["pgdeactivate"], plain!.counters["pgdeactivate"]);
 });

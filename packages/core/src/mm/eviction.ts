@@ -23,8 +23,19 @@ export interface EvictionPolicy {
    * must check it.
    */
   insert(key: number, shadow: number): number | void;
-  /** A resident `key` was accessed; `hint` is what insert or keep returned for it, if anything. Must be cheap: it is on the hit path. */
-  access(key: number, hint?: number): void;
+  /**
+   * A resident `key` was accessed; `hint` is what insert or keep returned for it, if anything. Must
+   * be cheap: it is on the hit path. May return true to promise that further accesses of `key`
+   * change nothing (Linux: a referenced page on the active list) for as long as {@link epoch} keeps
+   * its value: the cache then skips the call (touching only its own page descriptor, as Linux's
+   * folio_mark_accessed does on such a page).
+   */
+  access(key: number, hint?: number): boolean | void;
+  /**
+   * Optional, with `access` returning true: a counter the policy changes whenever some page may
+   * leave the state in which accesses change nothing (a deactivation). Read on every hit.
+   */
+  readonly epoch?: number;
   /** Chooses a resident victim, stops tracking it as resident, and returns it; -1 when empty. */
   evict(): number;
   /** The value to remember for a key just evicted (for workingset refault detection), or -1. */

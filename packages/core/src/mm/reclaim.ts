@@ -146,8 +146,13 @@ export class Reclaim {
    */
   markAccessed(folio: number): void {
     const f = this.folios;
-    if (!f.testAndSet(folio, FolioFlag.Referenced)) return;
-    if (f.test(folio, FolioFlag.Lru)) this.policyOf(folio).access(this.keyOf(folio), f.lruNext(folio) - 1);
+    if (!f.testAndSet(folio, FolioFlag.Referenced) || !f.test(folio, FolioFlag.Lru)) return;
+    const policy = this.policyOf(folio);
+    // The policy said accesses change nothing for this page until its epoch moves: skip it.
+    const stamp = f.lruPrev(folio);
+    if (stamp !== 0 && stamp === (((policy.epoch ?? -1) + 1) | 0)) return;
+    const saturated = policy.access(this.keyOf(folio), f.lruNext(folio) - 1) === true && policy.epoch !== undefined;
+    f.setLru(folio, saturated ? (policy.epoch! + 1) | 0 : 0, f.lruNext(folio));
   }
 
   /**
@@ -163,7 +168,11 @@ export class Reclaim {
     this.policyOf(folio).remove(key);
   }
 
-  /** Keeps the policy's hint for a folio in its (otherwise unused) LRU link word, +1 so 0 means none. */
+  /**
+   * Keeps the policy's hint for a folio in its (otherwise unused) next-LRU-link word, +1 so 0 means
+   * none, and clears the prev word, where {@link markAccessed} keeps the policy's epoch + 1 (as a
+   * 32-bit integer) while the policy has said accesses change nothing.
+   */
   private setHint(folio: number, hint: number | void): void {
     this.folios.setLru(folio, 0, typeof hint === "number" && hint >= 0 ? hint + 1 : 0);
   }

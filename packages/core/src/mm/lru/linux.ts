@@ -92,6 +92,8 @@ export class LinuxPolicy implements EvictionPolicy {
   private scanCredit = 0;
   private lastKey = -1;
   private lastShadow = -1;
+  /** Advanced by every deactivation: the only way a referenced active page stops ignoring accesses. */
+  epoch = 0;
   /** Bits of recent victims, by key, in case the cache keeps them after all (bounded, oldest dropped). */
   private readonly pending = new Map<number, number>();
 
@@ -129,14 +131,22 @@ export class LinuxPolicy implements EvictionPolicy {
     return n;
   }
 
-  access(key: number, hint = NIL): void {
+  /**
+   * folio_mark_accessed. Returns true when the page is now referenced on the active list, where
+   * accesses change nothing until a deactivation (which advances {@link epoch}).
+   */
+  access(key: number, hint = NIL): boolean {
     const pool = this.pool;
     // Every node on a list is resident, so a hint naming a listed node of this key is its node.
     const n = hint >= 0 && hint < pool.keys.length && pool.keys[hint] === key && pool.list[hint] !== NO_LIST ? hint : pool.find(key);
-    if (n === NIL) return;
+    if (n === NIL) return false;
     const b = pool.bits[n]!;
-    if ((b & REFERENCED) === 0) pool.bits[n] = b | REFERENCED;
-    else if (pool.list[n] === INACTIVE) this.activate(n);
+    if ((b & REFERENCED) === 0) {
+      pool.bits[n] = b | REFERENCED;
+      return pool.list[n] === ACTIVE;
+    }
+    if (pool.list[n] === INACTIVE) this.activate(n);
+    return false;
   }
 
   evict(): number {
@@ -248,6 +258,7 @@ export class LinuxPolicy implements EvictionPolicy {
     pool.bits[n] = (pool.bits[n]! & ~REFERENCED) | WORKINGSET;
     pool.pushHead(INACTIVE, n);
     this.deactivations++;
+    this.epoch++;
   }
 
   /** The active-list half of shrink_lruvec: inactive_is_low, or refaults since the last reclaim. */
