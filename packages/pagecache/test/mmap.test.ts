@@ -8,8 +8,8 @@
 import test, { type ExecutionContext } from "ava";
 import fc from "fast-check";
 import {
-  FolioFlag, MADV_DONTNEED, MADV_RANDOM, MADV_WILLNEED, MAP_PRIVATE, MAP_SHARED, MS_ASYNC, MS_SYNC, MemoryAccessError, PAGE_SIZE, PROT_READ,
-  PROT_WRITE, PageOpResult, Pte, Stat, fail, ptePfn, type AddressSpace, type ErrorCode, type Machine, type MappableFile,
+  FolioFlag, MADV_DONTNEED, MADV_RANDOM, MADV_WILLNEED, MAP_PRIVATE, MAP_SHARED, MS_ASYNC, MS_SYNC, MemdescType, MemoryAccessError, PAGE_SIZE, PROT_READ,
+  PROT_WRITE, PageOpCaller, PageOpResult, Pte, Stat, fail, ptePfn, type AddressSpace, type ErrorCode, type Machine, type MappableFile,
 } from "@folio/core";
 import { filemapMmap, finishRead } from "../src/index.js";
 import { TestFs, pattern } from "./testfs.js";
@@ -60,6 +60,42 @@ test("a store through a shared mapping is seen by read(), and a write() by a loa
   t.is(s.machine.vmstat.stat[Stat.FileMapped], 0);
   s.syncAll();
   t.deepEqual(s.onDevice(ino).subarray(PAGE_SIZE + 10, PAGE_SIZE + 13), Uint8Array.of(1, 2, 3), "and it reached the device");
+});
+
+test("migrating a dirty folio mapped twice moves the data, the index entry and both PTEs; stores after it reach the file", (t) => {
+  const s = new TestFs();
+  const { ino, data } = fileWith(s, 4, 3);
+  const mapping = s.inodes.get(ino)!.mapping;
+  const p1 = s.machine.mm.createAddressSpace("p1");
+  const p2 = s.machine.mm.createAddressSpace("p2");
+  const a1 = p1.mmap({ length: 4 * PAGE_SIZE, prot: RW, flags: MAP_SHARED, file: s.mappable(ino) });
+  const a2 = p2.mmap({ length: 4 * PAGE_SIZE, prot: RW, flags: MAP_SHARED, file: s.mappable(ino) });
+  p1.store(a1 + 2 * PAGE_SIZE, Uint8Array.of(7, 7));
+  p2.load(a2 + 2 * PAGE_SIZE, 1);
+  const old = folioAt(s.machine, p1, a1 + 2 * PAGE_SIZE);
+  t.is(s.machine.folios.mapcount(old), 2);
+  const out = s.machine.migration.migrateFolio(old, { caller: PageOpCaller.Compaction });
+  t.is(out.result, PageOpResult.Done, out.reason);
+  t.is(s.cache.lookup(mapping, 2), out.dst, "the index names the new folio");
+  t.is(folioAt(s.machine, p1, a1 + 2 * PAGE_SIZE), out.dst);
+  t.is(folioAt(s.machine, p2, a2 + 2 * PAGE_SIZE), out.dst);
+  t.is(s.machine.folios.mapcount(out.dst), 2);
+  t.true(s.machine.folios.test(out.dst, FolioFlag.Dirty), "still dirty: the store is not lost");
+  t.deepEqual([...p2.load(a2 + 2 * PAGE_SIZE, 3)], [7, 7, data[2 * PAGE_SIZE + 2]]);
+  p2.store(a2 + 2 * PAGE_SIZE + 2, Uint8Array.of(8));
+  t.deepEqual([...s.read(s.open(ino), 2 * PAGE_SIZE, 3)], [7, 7, 8]);
+  t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
+  s.syncAll();
+  t.deepEqual(s.onDevice(ino).subarray(2 * PAGE_SIZE, 2 * PAGE_SIZE + 3), Uint8Array.of(7, 7, 8), "and it reached the device");
+  // Under writeback the owner refuses, and nothing moves.
+  p1.store(a1, Uint8Array.of(1));
+  const busy = folioAt(s.machine, p1, a1);
+  s.machine.folios.set(busy, FolioFlag.Writeback);
+  t.is(s.machine.migration.migrateFolio(busy, { caller: PageOpCaller.Compaction }).result, PageOpResult.Busy);
+  s.machine.folios.clear(busy, FolioFlag.Writeback);
+  t.is(folioAt(s.machine, p1, a1), busy);
+  t.deepEqual(s.machine.verify(), []);
 });
 
 test("a private mapping shows the file until its first store to a page, which copies it; the file never sees the copy", (t) => {
@@ -401,6 +437,7 @@ type Op =
   | { op: "msync"; m: number }
   | { op: "madvise"; m: number }
   | { op: "reclaim"; pages: number }
+  | { op: "migrate"; from: number }
   | { op: "writeback" };
 
 const FILES = 2;
@@ -420,6 +457,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ op: fc.constant("madvise" as const), m: fc.nat(7) }),
   fc.record({ op: fc.constant("reclaim" as const), pages: fc.integer({ min: 1, max: 64 }) }),
   fc.constant({ op: "writeback" as const }),
+  // Migrate one of the folios, chosen by its frame: file pages (mapped, dirty or not), private copies, metadata.
+  fc.record({ op: fc.constant("migrate" as const), from: fc.nat(2047) }),
 );
 
 /** A model page of a mapping: which file page it shows, or its private copy. */
@@ -432,9 +471,9 @@ interface ModelMapping {
   pages: Map<number, Uint8Array | null>;
 }
 
-test("property: random map/unmap/store/load/write/truncate/msync/reclaim sequences keep contents, dirty state and mapcounts right", (t) => {
+test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate sequences keep contents, dirty state and mapcounts right", (t) => {
   let runs = 0;
-  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0 };
+  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0, migrated: 0, migratedMapped: 0 };
   fc.assert(
     // Every sequence starts with two mappings, so that most operations have something to act on.
     fc.property(mmapArb, mmapArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: "max" }), (first, second, rest) => {
@@ -572,6 +611,19 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim sequenc
           case "writeback":
             s.syncAll();
             break;
+          case "migrate": {
+            const heads: number[] = [];
+            for (let p = 0; p < m.frames; p++) if (m.memmap.type[p] === MemdescType.Folio && m.folios.pfn(m.folios.fromPfn(p)) === p) heads.push(p);
+            if (heads.length === 0) break;
+            const pfn = heads[o.from % heads.length]!;
+            const mapped = m.folios.mapcount(m.folios.fromPfn(pfn)) > 0;
+            const out = m.migration.migrateFrame(pfn, { caller: PageOpCaller.Compaction });
+            if (out.result === PageOpResult.Done) {
+              seen.migrated++;
+              if (mapped) seen.migratedMapped++;
+            }
+            break;
+          }
         }
         check(JSON.stringify(o));
       }
@@ -600,5 +652,5 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim sequenc
   );
   t.true(runs >= 120);
   t.log(`${runs} sequences: ${JSON.stringify(seen)}`);
-  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0, "every kind of outcome occurred");
+  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0 && seen.migratedMapped > 0, "every kind of outcome occurred");
 });
