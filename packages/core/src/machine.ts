@@ -14,12 +14,17 @@ import { Vmalloc } from "./mm/vmalloc.js";
 import { OwnerRegistry } from "./mm/page-owner.js";
 import { describeFrame, type FrameDescription } from "./mm/describe.js";
 import { verifyMemory } from "./mm/verify.js";
-import { buddyinfo, formatBuddyinfo, formatMeminfo, formatPagetypeinfo, meminfo, pagetypeinfo, type Meminfo, type PageTypeInfo } from "./mm/reports.js";
+import {
+  buddyinfo, extfrag, formatBuddyinfo, formatExtfrag, formatMeminfo, formatPagetypeinfo, meminfo, pagetypeinfo, type Extfrag, type Meminfo, type PageTypeInfo,
+} from "./mm/reports.js";
 import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, type EvictionPolicy } from "./mm/eviction.js";
 import { Reclaim } from "./mm/reclaim.js";
 import { AnonMemory } from "./mm/anon.js";
 import { UserMemory } from "./mm/mmap/user-memory.js";
 import { Migration } from "./mm/migrate.js";
+import { Compaction, DEFAULT_COMPACTION_PROACTIVENESS } from "./mm/compaction.js";
+import { MemoryFailure } from "./mm/memory-failure.js";
+import { Tracer } from "./trace.js";
 import "./mm/lru/linux.js";
 import { Rng } from "./engine/rng.js";
 import { Scheduler } from "./engine/scheduler.js";
@@ -47,6 +52,18 @@ export interface MachineConfig {
    * `TOKENS.EvictionPolicy` itself overrides this.
    */
   evictionPolicy?: string;
+  /**
+   * Whether the machine compacts memory by itself (CONFIG_COMPACTION): direct compaction when a
+   * high-order allocation fails, and kcompactd (default true). `machine.compaction.compact()` works
+   * either way.
+   */
+  compaction?: boolean;
+  /**
+   * `vm.compaction_proactiveness`, 0..100 (default 20): kcompactd compacts in the background while
+   * the fragmentation score is above 100 − proactiveness + 10, down to 100 − proactiveness. 0
+   * turns proactive compaction off.
+   */
+  compactionProactiveness?: number;
 }
 
 /**
@@ -75,6 +92,8 @@ export class Machine {
   readonly owners: OwnerRegistry;
   readonly rng: Rng;
   readonly scheduler: Scheduler;
+  /** Tracepoints: typed events, off by default (`trace.enable([...], sink)`). */
+  readonly trace: Tracer;
   /** Reclaim: the LRU of reclaimable folios, kswapd, direct reclaim, shrinkers, OOM reports. */
   readonly reclaim: Reclaim;
   /** Anonymous memory and its swap area. */
@@ -83,6 +102,10 @@ export class Machine {
   readonly mm: UserMemory;
   /** Migration: moving a folio to other frames through its owner's `migrate` (compaction, offlining). */
   readonly migration: Migration;
+  /** Compaction: direct, on request (`compact`) and proactive (kcompactd). */
+  readonly compaction: Compaction;
+  /** Memory failure: hard offline (`hardOffline`), soft offline (`softOffline`) and `unpoison` of frames. */
+  readonly memoryFailure: MemoryFailure;
 
   private constructor(config: MachineConfig, parent: DependencyContainer) {
     const bytes = parseSize(config.memory, "memory size");
@@ -94,7 +117,11 @@ export class Machine {
     checkInt(epochMs, 0, 2 ** 45, "epochMs");
     const policyName = config.evictionPolicy ?? DEFAULT_EVICTION_POLICY;
     if (typeof policyName !== "string") throw fail("EINVAL", "evictionPolicy must be the name of a registered eviction policy");
-    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs, evictionPolicy: policyName };
+    const compaction = config.compaction ?? true;
+    if (typeof compaction !== "boolean") throw fail("EINVAL", "compaction must be true or false");
+    const compactionProactiveness = checkInt(config.compactionProactiveness ?? DEFAULT_COMPACTION_PROACTIVENESS, 0, 100, "compactionProactiveness");
+    this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs, evictionPolicy: policyName,
+      compaction, compactionProactiveness };
     const c = (this.container = parent.createChildContainer());
     const reg = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
       c.register<T>(token, { useFactory: instancePerContainerCachingFactory<T>(make) });
@@ -106,6 +133,7 @@ export class Machine {
     reg(TOKENS.Rng, () => new Rng(seed));
     reg(TOKENS.Scheduler, (r) => new Scheduler(r.resolve<Rng>(TOKENS.Rng).fork()));
     reg(TOKENS.OwnerRegistry, () => new OwnerRegistry());
+    reg(TOKENS.Tracer, (r) => new Tracer(() => r.resolve<Scheduler>(TOKENS.Scheduler).now));
     reg(TOKENS.PageAllocator, (r) =>
       new PageAllocator(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.VmStat),
         config.minFreePages !== undefined ? { minFreePages: config.minFreePages } : {}));
@@ -134,7 +162,7 @@ export class Machine {
     };
     reg(TOKENS.Reclaim, (r) =>
       new Reclaim(r.resolve(TOKENS.EvictionPolicy), anonPolicy(), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.OwnerRegistry),
-        r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler)));
+        r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler), r.resolve(TOKENS.Tracer)));
     reg(TOKENS.AnonMemory, (r) => {
       const anon = new AnonMemory(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.Reclaim), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler));
       r.resolve<Reclaim>(TOKENS.Reclaim).swapFree = () => (anon.swap ? anon.swap.slots - anon.swap.inUse : -1);
@@ -148,15 +176,28 @@ export class Machine {
       return mm;
     });
     reg(TOKENS.Migration, (r) => {
-      const migration = new Migration(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat));
+      const migration = new Migration(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Tracer));
       migration.rmap = r.resolve<UserMemory>(TOKENS.UserMemory).rmap;
       migration.reclaim = r.resolve<Reclaim>(TOKENS.Reclaim);
       return migration;
+    });
+    reg(TOKENS.Compaction, (r) =>
+      new Compaction(r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.Migration), r.resolve(TOKENS.VmStat),
+        r.resolve(TOKENS.Scheduler), r.resolve(TOKENS.Tracer), { enabled: compaction, proactiveness: compactionProactiveness }));
+    reg(TOKENS.MemoryFailure, (r) => {
+      const mm = r.resolve<UserMemory>(TOKENS.UserMemory);
+      const mf = new MemoryFailure(r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.HugetlbPool),
+        r.resolve(TOKENS.OwnerRegistry), mm, r.resolve(TOKENS.Migration), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler));
+      // Built after the subsystems that ask it for help: they get it here.
+      mm.memoryFailure = mf;
+      r.resolve<AnonMemory>(TOKENS.AnonMemory).memoryFailure = mf;
+      return mf;
     });
 
     // Resolve in a fixed order, so slab caches are created in the same order on every boot.
     this.rng = c.resolve(TOKENS.Rng);
     this.scheduler = c.resolve(TOKENS.Scheduler);
+    this.trace = c.resolve(TOKENS.Tracer);
     this.memory = c.resolve(TOKENS.PhysicalMemory);
     this.memmap = c.resolve(TOKENS.MemMap);
     this.vmstat = c.resolve(TOKENS.VmStat);
@@ -171,6 +212,8 @@ export class Machine {
     this.anon = c.resolve(TOKENS.AnonMemory);
     this.mm = c.resolve(TOKENS.UserMemory);
     this.migration = c.resolve(TOKENS.Migration);
+    this.compaction = c.resolve(TOKENS.Compaction);
+    this.memoryFailure = c.resolve(TOKENS.MemoryFailure);
     const policy = this.reclaim.policy;
     if (policy.counters) this.vmstat.addSource(() => policy.counters!());
     if (this.config.hugePages > 0) this.hugetlb.setPoolSize(this.config.hugePages);
@@ -243,6 +286,19 @@ export class Machine {
   /** /proc/pagetypeinfo as text. */
   formatPagetypeinfo(): string {
     return formatPagetypeinfo(this.pagetypeinfo());
+  }
+
+  /**
+   * The fragmentation index and unusable free space index of every order, ×1000
+   * (/sys/kernel/debug/extfrag/extfrag_index and unusable_index), from the buddy lists now.
+   */
+  extfrag(): Extfrag {
+    return extfrag(this.pages);
+  }
+
+  /** {@link extfrag} as the two debugfs files print it. */
+  formatExtfrag(): string {
+    return formatExtfrag(this.extfrag());
   }
 
 }

@@ -21,6 +21,8 @@ export const TOKENS = {
   OwnerRegistry: Symbol.for("folio.OwnerRegistry"),
   Rng: Symbol.for("folio.Rng"),
   Scheduler: Symbol.for("folio.Scheduler"),
+  /** {@link Tracer}: the machine's tracepoints. */
+  Tracer: Symbol.for("folio.Tracer"),
   /** The {@link EvictionPolicy} reclaim uses; by default the one named by `MachineConfig.evictionPolicy`. */
   EvictionPolicy: Symbol.for("folio.EvictionPolicy"),
   /** {@link Reclaim}: the LRU, kswapd, direct reclaim and shrinkers. */
@@ -31,4 +33,8 @@ export const TOKENS = {
   UserMemory: Symbol.for("folio.UserMemory"),
   /** {@link Migration}: moving folios to other frames through their owners. */
   Migration: Symbol.for("folio.Migration"),
+  /** {@link Compaction}: direct, requested and proactive compaction (kcompactd). */
+  Compaction: Symbol.for("folio.Compaction"),
+  /** {@link MemoryFailure}: hard and soft offlining of frames with memory errors. */
+  MemoryFailure: Symbol.for("folio.MemoryFailure"),
 } as const;

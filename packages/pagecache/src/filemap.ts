@@ -1,4 +1,4 @@
-import { FolioFlag, Gfp, PAGE_SIZE, fail } from "@folio/core";
+import { FolioFlag, Gfp, PAGE_SIZE, PageFlag, fail, type FolioError } from "@folio/core";
 import type { CachedFile } from "./file.js";
 import type { PageCache } from "./page-cache.js";
 import { asyncReadahead, syncReadahead, type ReadCallbacks } from "./readahead.js";
@@ -14,6 +14,13 @@ import type { DirtyThrottle } from "./writeback.js";
  * completion. Reaching a folio marked for readahead starts the next window asynchronously.
  * Throws EIO if a needed folio could not be read and nothing was copied yet (else returns the
  * short count), EINVAL for a bad position or length.
+ *
+ * Memory errors: a page whose dirty data a memory error destroyed (the mapping's lost pages) is
+ * EIO, never older data from the disk or zeros, until it is overwritten or truncated. A folio
+ * flagged has-hwpoisoned (a frame failed while it was locked or under writeback) is first left to
+ * memory failure to finish (`MemoryFailure.settle`, which may wait) and looked up again; a bad page
+ * still there is EIO, the folio's good pages are served. EIO after bytes were copied ends the read
+ * short, as for a failed read.
  */
 export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst: Uint8Array, dstOffset: number, length: number, cb: ReadCallbacks): number {
   checkRange(pos, length, dst, dstOffset);
@@ -22,14 +29,33 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   let end = Math.min(pos + length, mapping.host.size);
   if (pos >= end) return 0;
   const lastIndex = Math.floor((end - 1) / PAGE_SIZE);
+  const lost = mapping.lost;
   let copied = 0;
+  /** The last folio memory failure was asked to settle: once per folio, so a bad page left behind ends the loop. */
+  let settled = 0;
+  /** A frame of a folio to settle once our reference on it is gone (a reference would keep it from being split). */
+  let settlePfn = -1;
   while (pos < end) {
+    if (settlePfn >= 0) {
+      cache.machine.memoryFailure.settle(settlePfn);
+      settlePfn = -1;
+    }
     const index = Math.floor(pos / PAGE_SIZE);
+    // Copies stop before a lost page; reaching one is EIO.
+    let stop = end;
+    if (lost.count !== 0) {
+      const next = lost.nextFrom(index);
+      if (next === index) {
+        if (copied > 0) break;
+        throw lostPageError(mapping.host.label, index);
+      }
+      if (next >= 0) stop = Math.min(end, next * PAGE_SIZE);
+    }
     const hit = cache.lookup(mapping, index);
-    if (hit !== 0 && (f.flags(hit) & (FolioFlag.Uptodate | FolioFlag.Readahead)) === FolioFlag.Uptodate) {
+    if (hit !== 0 && (f.flags(hit) & (FolioFlag.Uptodate | FolioFlag.Readahead | FolioFlag.HasHwPoisoned)) === FolioFlag.Uptodate) {
       // A plain hit: nothing from lookup to copy allocates or waits, so reclaim cannot run and no
       // reference is needed.
-      const n = copyOut(cache, hit, pos, end, dst, dstOffset + copied);
+      const n = copyOut(cache, hit, pos, stop, dst, dstOffset + copied);
       pos += n;
       copied += n;
       continue;
@@ -59,8 +85,23 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
         // A wait ran the engine: the file may have been truncated meanwhile.
         end = Math.min(end, mapping.host.size);
         if (pos >= end) break;
+        stop = Math.min(stop, end);
+        if (lost.count !== 0 && lost.has(index)) continue; // lost meanwhile: the check above reports it
       }
-      const n = copyOut(cache, folio, pos, end, dst, dstOffset + copied);
+      if (f.test(folio, FolioFlag.HasHwPoisoned)) {
+        if (settled !== folio) {
+          settled = folio;
+          settlePfn = f.pfn(folio) + (index - f.index(folio));
+          continue; // settle, then look again: the bad page is gone, or lost
+        }
+        // Memory failure could not isolate it: fail the bad page, serve the others one page at a time.
+        if (cache.machine.memmap.flags[f.pfn(folio) + (index - f.index(folio))]! & PageFlag.HwPoison) {
+          if (copied > 0) break;
+          throw fail("EIO", `page ${index} of ${mapping.host.label} is in a frame with a memory error`);
+        }
+        stop = Math.min(stop, (index + 1) * PAGE_SIZE);
+      }
+      const n = copyOut(cache, folio, pos, stop, dst, dstOffset + copied);
       pos += n;
       copied += n;
     } finally {
@@ -69,6 +110,11 @@ export function filemapRead(cache: PageCache, file: CachedFile, pos: number, dst
   }
   file.ra.prevPos = pos;
   return copied;
+}
+
+/** EIO for a read of page `index` of a file, which a memory error destroyed. */
+export function lostPageError(label: string, index: number): FolioError {
+  return fail("EIO", `page ${index} of ${label} was lost to a memory error before it reached the disk (it reads as EIO until overwritten or truncated)`);
 }
 
 /** Copies the bytes of an uptodate folio from file position `pos` up to `end` (or the folio's end) to `dst[at..]`; marks the use; returns the bytes copied. */
@@ -159,7 +205,8 @@ export interface WriteCallbacks {
  * (generic_perform_write): for each folio-sized chunk, writeBegin, copy, writeEnd; then lets the
  * dirty throttle pause the writer if dirty memory is over its limit. Returns the bytes written
  * (short if writeEnd accepted less); errors from the first chunk are thrown, later ones end the
- * write short.
+ * write short. Pages the write replaces whole (the last page of the file up to its end) leave the
+ * mapping's lost pages: their new data is all there is.
  */
 export function performWrite(cache: PageCache, file: CachedFile, pos: number, src: Uint8Array, srcOffset: number, length: number, cb: WriteCallbacks, throttle?: DirtyThrottle): number {
   checkRange(pos, length, src, srcOffset);
@@ -181,6 +228,7 @@ export function performWrite(cache: PageCache, file: CachedFile, pos: number, sr
     const at = f.dataOffset(folio) + (pos - folioStart);
     f.data(folio).set(src.subarray(srcOffset + written, srcOffset + written + n), at);
     const accepted = cb.writeEnd(file, pos, n, n, folio);
+    if (accepted > 0 && file.mapping.lost.count !== 0) clearOverwritten(file, pos, accepted);
     pos += accepted;
     written += accepted;
     if (accepted === 0) break;
@@ -189,18 +237,43 @@ export function performWrite(cache: PageCache, file: CachedFile, pos: number, sr
   return written;
 }
 
+/** Removes from the lost pages those that bytes [pos, pos + n), just written, replaced whole. */
+function clearOverwritten(file: CachedFile, pos: number, n: number): void {
+  const mapping = file.mapping;
+  const end = pos + n;
+  const first = Math.ceil(pos / PAGE_SIZE);
+  let last = Math.floor(end / PAGE_SIZE);
+  // The file's last page is whole once the write reaches the end of the file.
+  if (end >= mapping.host.size) last = Math.max(last, Math.ceil(mapping.host.size / PAGE_SIZE));
+  if (last > first) mapping.lost.clear(first, last - first);
+}
+
 /**
  * writeBegin helper for filesystems (__filemap_get_folio with FGP_WRITEBEGIN): returns the
  * folio covering `pos`, locked and referenced, creating it if needed, as large as the mapping
  * allows for a write of `len` bytes at that alignment. Waits for writeback of an existing folio
- * to end, so data under I/O is never changed (stable pages).
+ * to end, so data under I/O is never changed (stable pages). A folio flagged has-hwpoisoned is left
+ * to memory failure to finish first (`MemoryFailure.settle`); EIO if the page to write is still in
+ * a failed frame afterwards.
  */
 export function grabFolioForWrite(cache: PageCache, file: CachedFile, pos: number, len: number): number {
   const mapping = file.mapping;
   const f = cache.folios;
   const index = Math.floor(pos / PAGE_SIZE);
+  let settled = 0;
   for (;;) {
     const folio = cache.getFolio(mapping, index);
+    if (folio !== 0 && f.test(folio, FolioFlag.HasHwPoisoned)) {
+      const pfn = f.pfn(folio) + (index - f.index(folio));
+      f.put(folio);
+      if (settled !== folio) {
+        settled = folio;
+        cache.machine.memoryFailure.settle(pfn);
+        continue;
+      }
+      if (cache.machine.memmap.flags[pfn]! & PageFlag.HwPoison) throw fail("EIO", `page ${index} of ${mapping.host.label} is in a frame with a memory error`);
+      f.get(folio); // a good page of a folio that keeps a bad one: write it
+    }
     if (folio !== 0) {
       cache.lock(folio);
       if (f.owner(folio) !== mapping.ownerId) {

@@ -5,6 +5,7 @@
 export * from "./xarray.js";
 export * from "./errseq.js";
 export * from "./mapping.js";
+export * from "./lost-pages.js";
 export * from "./file.js";
 export * from "./page-cache.js";
 export * from "./readahead.js";

@@ -1,4 +1,5 @@
 import { ErrSeq } from "./errseq.js";
+import { LostPages } from "./lost-pages.js";
 import { XArray } from "./xarray.js";
 
 /** What a mapping caches: the file (inode) it belongs to, as the page cache needs to see it. */
@@ -30,6 +31,8 @@ export class Mapping {
   readonly index = new XArray();
   /** Writeback errors, sampled by files at open and checked at fsync. */
   readonly wbErr = new ErrSeq();
+  /** Pages whose dirty data a memory error destroyed: they read as EIO until overwritten or truncated. */
+  readonly lost = new LostPages();
   /** Pages (not folios) cached. */
   nrPages = 0;
   /** Shadow entries left by reclaim. */

@@ -7,7 +7,7 @@
  * object, because a fault arrives long after the call that created the mapping.
  */
 import {
-  FolioFlag, MADV_RANDOM, MADV_SEQUENTIAL, PAGE_SIZE, PageOpResult, VmEvent, fail, type MapPageSink, type MappableFile,
+  FolioFlag, MADV_RANDOM, MADV_SEQUENTIAL, PAGE_SIZE, PageFlag, PageOpResult, VmEvent, fail, type MapPageSink, type MappableFile,
 } from "@folio/core";
 import type { CachedFile } from "./file.js";
 import { Wait, createAndRead, waitUptodate } from "./filemap.js";
@@ -88,13 +88,25 @@ export function filemapMmap(cache: PageCache, file: CachedFile & { readonly flag
  * (do_sync_mmap_readahead: a window of the file's readahead size centred on the fault, unless
  * `advice` is MADV_RANDOM or faults mostly miss; MADV_SEQUENTIAL reads ahead as sequential reads
  * do) and waited for, which counts as a major fault. Throws EFAULT for a page at or beyond the end
- * of the file (SIGBUS to the access), EIO when the page cannot be read.
+ * of the file (SIGBUS to the access), EIO when the page cannot be read, EHWPOISON for a page a
+ * memory error destroyed (the mapping's lost pages, or a bad page memory failure could not take
+ * out of its folio; a folio flagged has-hwpoisoned is first left to memory failure to finish).
  */
 export function filemapFault(cache: PageCache, file: CachedFile, pgoff: number, advice: number, cb: ReadCallbacks): number {
   const mapping = file.mapping;
   const f = cache.folios;
+  let settled = 0;
+  let settlePfn = -1;
   for (let attempt = 0; attempt < MAX_FAULT_RETRIES; attempt++) {
+    if (settlePfn >= 0) {
+      cache.machine.memoryFailure.settle(settlePfn);
+      settlePfn = -1;
+    }
     checkInFile(file, pgoff);
+    // Data a memory error destroyed is not read back from the disk (see LostPages): SIGBUS.
+    if (mapping.lost.count !== 0 && mapping.lost.has(pgoff)) {
+      throw fail("EHWPOISON", `page ${pgoff} of ${mapping.host.label} was lost to a memory error before it reached the disk`);
+    }
     // Our own reference from lookup on: readahead and waits may allocate, and reclaim must not
     // free the folio under us. On success it becomes the caller's.
     let folio = cache.getFolio(mapping, pgoff);
@@ -121,7 +133,20 @@ export function filemapFault(cache: PageCache, file: CachedFile, pgoff: number, 
       // Waiting ran the engine: the page may have been truncated meanwhile.
       if (f.owner(folio) !== mapping.ownerId) continue;
       checkInFile(file, pgoff);
+      if (f.test(folio, FolioFlag.HasHwPoisoned)) {
+        // A frame failed while the folio was busy: let memory failure finish, then look again.
+        const pfn = f.pfn(folio) + (pgoff - f.index(folio));
+        if (settled !== folio) {
+          settled = folio;
+          settlePfn = pfn;
+          continue;
+        }
+        if (cache.machine.memmap.flags[pfn]! & PageFlag.HwPoison) throw fail("EHWPOISON", `page ${pgoff} of ${mapping.host.label} is in a frame with a memory error`);
+      }
       if (major) cache.machine.vmstat.events[VmEvent.PgMajFault]++;
+      // A use the access tracer would otherwise never see: loads and stores after this go
+      // through the PTE without calling anything.
+      cache.traceAccess(folio);
       keep = true;
       return folio;
     } finally {
@@ -135,7 +160,8 @@ export function filemapFault(cache: PageCache, file: CachedFile, pgoff: number, 
  * Fault-around (filemap_map_pages): offers `map` every page in [first, last] that is cached in an
  * uptodate folio nobody holds locked, without reading, waiting or locking. Stops at the end of the
  * file; skips folios marked for readahead, so that a real fault reaches them and starts the next
- * window. Each page offered counts against the file's mmap miss count, as a hit.
+ * window, folios with a failed frame and lost pages (the fault reports those). Each page offered
+ * counts against the file's mmap miss count, as a hit.
  */
 export function filemapMapPages(cache: PageCache, file: CachedFile, first: number, last: number, map: MapPageSink): void {
   const mapping = file.mapping;
@@ -148,9 +174,10 @@ export function filemapMapPages(cache: PageCache, file: CachedFile, first: numbe
     let next = i + 1;
     if (folio > 0) {
       next = f.index(folio) + f.nrPages(folio);
-      if ((f.flags(folio) & (FolioFlag.Uptodate | FolioFlag.Locked | FolioFlag.Readahead)) === FolioFlag.Uptodate) {
+      // A folio with a failed frame is left to the fault, which lets memory failure finish with it.
+      if ((f.flags(folio) & (FolioFlag.Uptodate | FolioFlag.Locked | FolioFlag.Readahead | FolioFlag.HasHwPoisoned)) === FolioFlag.Uptodate) {
         const stop = Math.min(last, next - 1);
-        for (let p = i; p <= stop; p++) map(folio, p);
+        for (let p = i; p <= stop; p++) if (mapping.lost.count === 0 || !mapping.lost.has(p)) map(folio, p);
         offered += stop - i + 1;
       }
     }

@@ -1,11 +1,14 @@
 import {
-  FolioFlag, PageOpCaller, PageOpResult, Stat, VmEvent, fail, moveFolioState, type ErrorCode, type FolioTable, type Machine,
-  type PageOpContext, type PageOwner, type Reclaim, type Scheduler, type Shrinker, type VmStat,
+  FolioFlag, PageOpCaller, PageOpResult, Stat, TracePoint, VmEvent, fail, isFolioError, moveFolioState, type ErrorCode, type FolioTable, type Machine,
+  type PageOpContext, type PageOwner, type Reclaim, type Scheduler, type Shrinker, type Tracer, type VmStat,
 } from "@folio/core";
 import { Mapping, type MappingHost, type MappingOptions } from "./mapping.js";
 import { XA_MAX_INDEX, XaMark, xaIsValue, xaMkValue, xaToValue } from "./xarray.js";
 
-/** Called on every use of a cached folio: its mapping's owner id, first page index and number of pages. */
+/**
+ * Called on every use of a cached folio the page cache sees (see {@link PageCache.setAccessTracer}):
+ * its mapping's owner id, first page index and number of pages.
+ */
 export type AccessTracer = (ownerId: number, index: number, nrPages: number) => void;
 
 /**
@@ -21,6 +24,8 @@ export class PageCache {
   /** Mappings with dirty folios, oldest first (the bdi's b_dirty list). */
   readonly dirtyMappings = new Set<Mapping>();
   private readonly reclaim: Reclaim;
+  /** The machine's tracepoints. */
+  private readonly trace: Tracer;
   /** Shadow entries in all mappings. */
   private shadows = 0;
   private tracer: AccessTracer | undefined;
@@ -30,6 +35,7 @@ export class PageCache {
     this.scheduler = machine.scheduler;
     this.vm = machine.vmstat;
     this.reclaim = machine.reclaim;
+    this.trace = machine.trace;
     this.reclaim.registerShrinker(this.shadowShrinker());
   }
 
@@ -103,6 +109,9 @@ export class PageCache {
     mapping.nrPages += nr;
     this.vm.stat[Stat.FilePages] += nr;
     this.reclaim.add(folio, shadow);
+    if (this.trace.enabled & TracePoint.FolioAdd) {
+      this.trace.emit({ point: "folio_add", owner: mapping.ownerId, index, pages: nr, pfn: this.folios.pfn(folio), refault: shadow >= 0 });
+    }
     return shadow;
   }
 
@@ -116,9 +125,30 @@ export class PageCache {
   }
 
   /**
-   * Sets (or, with undefined, clears) a function called on every use of a cached folio with the
-   * owner id of its mapping, its first index and its pages: the page-access trace of a workload,
-   * for replay through eviction policies. Keep it cheap; it runs on the hit path.
+   * A use of a cached folio that reclaim learns of another way: a page fault through a user
+   * mapping (filemap_fault), which maps the page with its accessed bit set, for reclaim to
+   * harvest later (Linux's fault path marks nothing accessed either). Only the access tracer
+   * hears of it.
+   */
+  traceAccess(folio: number): void {
+    if (this.tracer) this.tracer(this.folios.owner(folio), this.folios.index(folio), this.folios.nrPages(folio));
+  }
+
+  /**
+   * Sets (or, with undefined, clears) a function called on every use of a cached folio the page
+   * cache sees, with the owner id of its mapping, its first index and its pages: the page-access
+   * trace of a workload, for replay through eviction policies. Keep it cheap; it runs on the hit
+   * path of reads and writes.
+   *
+   * It sees every read and write that touches a folio ({@link markAccessed}) and every page fault
+   * a user mapping's file serves ({@link traceAccess}): an access to a page with no PTE that
+   * fault-around did not map — the page is not cached (the fault reads it in), the access is a
+   * store, or the folio is locked or marked for readahead. It does not see loads and stores that
+   * find their page mapped (they only set the PTE's accessed bit: reporting them would cost every
+   * user access), a load whose fault fault-around serves from the cache, a store to a page mapped
+   * read-only (page_mkwrite, copy on write), nor the accessed bits reclaim harvests
+   * (folio_referenced) or an unmap hands over: reclaim hears of those uses, this trace does not.
+   * A workload that uses its files through mappings is traced only by its faults.
    */
   setAccessTracer(tracer: AccessTracer | undefined): void {
     this.tracer = tracer;
@@ -135,6 +165,10 @@ export class PageCache {
     if (this.folios.mapcount(folio) > 0) this.machine.mm.rmap.unmapFolio(folio);
     const index = this.folios.index(folio);
     const nr = this.folios.nrPages(folio);
+    if (this.trace.enabled & TracePoint.FolioDelete) {
+      const why = shadow >= 0 ? "reclaim" : this.folios.test(folio, FolioFlag.Dirty) ? "dropped dirty" : "removed";
+      this.trace.emit({ point: "folio_delete", owner: mapping.ownerId, index, pages: nr, pfn: this.folios.pfn(folio), why });
+    }
     if (this.folios.testAndClear(folio, FolioFlag.Dirty)) this.vm.stat[Stat.Dirty] -= nr;
     this.reclaim.remove(folio);
     mapping.index.storeRange(index, nr, shadow >= 0 ? xaMkValue(shadow) : 0);
@@ -222,6 +256,7 @@ export class PageCache {
     if (!this.folios.test(folio, FolioFlag.Dirty)) xa.clearMark(index, XaMark.Dirty);
     xa.clearMark(index, XaMark.Towrite);
     this.vm.stat[Stat.Writeback] += this.folios.nrPages(folio);
+    if (this.trace.enabled & TracePoint.WritebackStart) this.trace.emit({ point: "writeback_start", owner: mapping.ownerId, index, pages: this.folios.nrPages(folio) });
   }
 
   /**
@@ -234,6 +269,7 @@ export class PageCache {
     const index = this.folios.index(folio);
     if (mapping.index.load(index) === folio) mapping.index.clearMark(index, XaMark.Writeback);
     this.vm.stat[Stat.Writeback] -= this.folios.nrPages(folio);
+    if (this.trace.enabled & TracePoint.WritebackEnd) this.trace.emit({ point: "writeback_end", owner: mapping.ownerId, index, pages: this.folios.nrPages(folio), error });
     if (error !== null) {
       this.folios.set(folio, FolioFlag.Error);
       mapping.wbErr.set(error);
@@ -244,6 +280,16 @@ export class PageCache {
   /** Records a writeback error against the mapping (mapping_set_error). */
   setError(mapping: Mapping, error: ErrorCode): void {
     mapping.wbErr.set(error);
+  }
+
+  /**
+   * Records that the dirty data of pages [first, first + nr) was destroyed by a memory error
+   * (me_pagecache_dirty): the pages join the mapping's lost pages, which read as EIO until
+   * overwritten or truncated (see `LostPages`), and EIO is recorded for fsync.
+   */
+  recordLoss(mapping: Mapping, first: number, nr: number): void {
+    mapping.lost.add(first, nr);
+    mapping.wbErr.set("EIO");
   }
 
   /** True if `entry` read from an index is a shadow entry. */
@@ -354,12 +400,15 @@ export class PageCacheOwner implements PageOwner {
    * (Done). One under writeback is Busy; a dirty one is Busy unless truncate or memory failure
    * asks (then its data is dropped); one with references beyond the cache's and the caller's is
    * Pinned unless truncate or memory failure asks (the cache lets go; holders keep theirs until
-   * they put).
+   * they put). Memory failure with the failed frame (`ctx.pfn`) in a large folio splits it and
+   * drops only the page holding that frame (the whole folio if it cannot be split); dirty data it
+   * drops is recorded as lost ({@link PageCache.recordLoss}).
    */
   release(folio: number, ctx: PageOpContext): PageOpResult {
     const f = this.cache.folios;
     const forced = ctx.caller === PageOpCaller.Truncate || ctx.caller === PageOpCaller.MemoryFailure;
     if (f.test(folio, FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (ctx.caller === PageOpCaller.MemoryFailure) return this.dropPoisoned(folio, ctx.pfn);
     if (!forced) {
       if (f.test(folio, FolioFlag.Dirty)) return PageOpResult.Busy;
       if (f.refcount(folio) > 2) return PageOpResult.Pinned;
@@ -367,5 +416,46 @@ export class PageCacheOwner implements PageOwner {
     const shadow = ctx.caller === PageOpCaller.Reclaim ? (ctx.shadow ?? -1) : -1;
     this.cache.deleteFolio(this.mappingRef(), folio, shadow);
     return PageOpResult.Done;
+  }
+
+  /** Memory failure's release: drops the page holding frame `pfn` (after splitting a large folio), recording dirty data as lost. */
+  private dropPoisoned(folio: number, pfn: number | undefined): PageOpResult {
+    const f = this.cache.folios;
+    const mapping = this.mappingRef();
+    let victim = folio;
+    if (pfn !== undefined && f.nrPages(folio) > 1) {
+      const pieces = this.splitForFailure(mapping, folio);
+      if (pieces !== null) victim = pieces.find((p) => pfn >= f.pfn(p) && pfn < f.pfn(p) + f.nrPages(p)) ?? folio;
+    }
+    if (f.test(victim, FolioFlag.Dirty)) this.cache.recordLoss(mapping, f.index(victim), f.nrPages(victim));
+    this.cache.deleteFolio(mapping, victim);
+    return PageOpResult.Done;
+  }
+
+  /**
+   * Splits a large folio the caller holds locked (with one reference of its own) into single pages
+   * and points the index at each, with the folio's dirty and towrite marks; returns the pieces, or
+   * null when it cannot be split now (other references, no memory for descriptors).
+   */
+  private splitForFailure(mapping: Mapping, folio: number): number[] | null {
+    const f = this.cache.folios;
+    const xa = mapping.index;
+    const first = f.index(folio);
+    const marks = [XaMark.Dirty, XaMark.Towrite].filter((m) => xa.getMark(first, m));
+    let pieces: number[];
+    try {
+      pieces = this.cache.machine.migration.splitFolio(folio, 0, 1);
+    } catch (e) {
+      if (isFolioError(e, "EBUSY") || isFolioError(e, "ENOMEM")) return null;
+      throw e;
+    }
+    for (const p of pieces) {
+      if (p === folio) continue;
+      const i = f.index(p);
+      xa.storeRange(i, 1, p);
+      for (const m of marks) xa.setMark(i, m);
+      f.clear(p, FolioFlag.Locked); // the pieces came locked like the folio; the caller holds only the first's lock
+    }
+    return pieces;
   }
 }

@@ -1,4 +1,4 @@
-import { FolioFlag, Gfp, PAGE_SIZE, isFolioError } from "@folio/core";
+import { FolioFlag, Gfp, PAGE_SIZE, TracePoint, isFolioError } from "@folio/core";
 import type { CachedFile } from "./file.js";
 import type { PageCache } from "./page-cache.js";
 
@@ -159,6 +159,8 @@ export function readPages(cache: PageCache, file: CachedFile, index: number, nr:
     i += n;
   }
   if (folios.length === 0) return;
+  const trace = cache.machine.trace;
+  if (trace.enabled & TracePoint.Readahead) trace.emit({ point: "readahead", owner: mapping.ownerId, index, pages: end - index, markAt: markOffset < nr ? mark : -1 });
   if (cb.readahead) {
     cb.readahead({ file, index, nrPages: end - index, folios });
   } else {

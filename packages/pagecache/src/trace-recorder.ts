@@ -25,9 +25,14 @@ export interface AccessTraceRecorderOptions {
 
 /**
  * Records the page-access trace of a page cache: while recording, each use of a cached folio
- * (every read and write that touches it, misses included) appends the key of each of its pages,
- * in page order — a large folio of n pages gives n keys, as n separate 4 KiB pages would. Keys are
- * {@link traceKey}s.
+ * (every read and write that touches it, misses included, and every page fault a user mapping's
+ * file serves) appends the key of each of its pages, in page order — a large folio of n pages
+ * gives n keys, as n separate 4 KiB pages would. Keys are {@link traceKey}s.
+ *
+ * Uses through user mappings are seen only at their faults: loads and stores that find their
+ * page mapped, read faults that fault-around serves from the cache, and the accessed bits reclaim
+ * harvests are not recorded (see {@link PageCache.setAccessTracer}), so a workload that works
+ * through mappings looks colder in the trace than reclaim saw it.
  *
  * The keys go into a Float64Array that doubles when full, so recording allocates nothing per
  * access (only O(log n) times in all). A page cache has one access tracer: {@link start} takes the

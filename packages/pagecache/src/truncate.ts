@@ -8,8 +8,9 @@ import { XA_MAX_INDEX } from "./xarray.js";
  * (truncate_inode_pages_range). Folios wholly inside it are dropped, dirty or not, after any
  * writeback of them has ended; a folio straddling an edge keeps its bytes outside the range and
  * has the bytes inside zeroed (a large folio is zeroed, not split, so its pages past EOF hold
- * zeros and writeback must stop at i_size). Shadow entries in the range go too. No folio lock is
- * held while waiting.
+ * zeros and writeback must stop at i_size). Shadow entries in the range go too, and so do whole
+ * pages of the range recorded as lost to a memory error (their data is gone for good now). No
+ * folio lock is held while waiting.
  */
 export function truncateInodePages(cache: PageCache, mapping: Mapping, start: number, end = Infinity): void {
   if (!Number.isSafeInteger(start) || start < 0 || end < start) throw fail("EINVAL", `truncate range [${start}, ${end}] is invalid`);
@@ -17,6 +18,11 @@ export function truncateInodePages(cache: PageCache, mapping: Mapping, start: nu
   const xa = mapping.index;
   const first = Math.floor(start / PAGE_SIZE);
   const last = end === Infinity ? XA_MAX_INDEX : Math.min(XA_MAX_INDEX, Math.floor(end / PAGE_SIZE));
+  if (mapping.lost.count !== 0) {
+    const whole = Math.ceil(start / PAGE_SIZE);
+    const after = end === Infinity ? Infinity : Math.floor((end + 1) / PAGE_SIZE);
+    if (after > whole) mapping.lost.clear(whole, (after === Infinity ? XA_MAX_INDEX + 1 : after) - whole);
+  }
   for (let i = xa.findPresent(first, last); i >= 0; ) {
     const entry = xa.load(i);
     let next = i + 1;

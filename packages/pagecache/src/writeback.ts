@@ -1,4 +1,4 @@
-import { FolioFlag, SECOND, MILLISECOND, Stat, fail, type Timer } from "@folio/core";
+import { FolioFlag, SECOND, MILLISECOND, Stat, TracePoint, fail, type Timer } from "@folio/core";
 import type { CachedFile } from "./file.js";
 import type { Mapping } from "./mapping.js";
 import type { PageCache } from "./page-cache.js";
@@ -244,6 +244,8 @@ export class Flusher implements DirtyThrottle {
       this.cache.scheduler.runFor(Math.min(200 * MILLISECOND, Math.max(MILLISECOND, ((this.dirtyPages() - bg) * MILLISECOND) / 8)));
     }
     this.stats.throttledNs += this.cache.scheduler.now - start;
+    const trace = this.cache.machine.trace;
+    if (trace.enabled & TracePoint.DirtyThrottle) trace.emit({ point: "dirty_throttle", dirty: this.dirtyPages(), limit, pausedNs: this.cache.scheduler.now - start });
   }
 
   private periodic(): void {

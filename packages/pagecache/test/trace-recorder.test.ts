@@ -1,9 +1,10 @@
 /**
  * AccessTraceRecorder: one key per 4 KiB page of every folio used, misses and hits alike, in
- * access order; start/stop/clear; growth past the initial buffer.
+ * access order; faults through user mappings, not the loads and stores that find their page
+ * mapped; start/stop/clear; growth past the initial buffer.
  */
 import test from "ava";
-import { PAGE_SIZE } from "@folio/core";
+import { MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE } from "@folio/core";
 import { AccessTraceRecorder, TRACE_INDEX_SPAN, traceKey } from "../src/index.js";
 import { TestFs } from "./testfs.js";
 
@@ -77,6 +78,27 @@ test("a large folio records every one of its pages, whichever byte of it is used
   s.read(file, 20 * PAGE_SIZE + 7, 1);
   rec.stop();
   t.deepEqual([...rec.trace()], range(mapping.ownerId, first, nr));
+});
+
+test("user mappings: faults are recorded, loads and stores that find their page mapped are not", (t) => {
+  const s = new TestFs({ maxOrder: 0, raPages: 0 });
+  const ino = s.create();
+  s.populate(ino, pages(4, 7));
+  const file = s.open(ino);
+  const owner = s.inodes.get(ino)!.mapping.ownerId;
+  s.read(file, 2 * PAGE_SIZE, PAGE_SIZE); // page 2 cached before the mapping exists
+  const mm = s.machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 4 * PAGE_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_SHARED, file: s.mappable(ino) });
+  const rec = new AccessTraceRecorder(s.cache);
+  rec.start();
+  mm.load(a + PAGE_SIZE, 1); // a miss: the fault reads page 1 in
+  mm.load(a + PAGE_SIZE + 9, 100); // through the PTE: unseen
+  mm.store(a + 3 * PAGE_SIZE, Uint8Array.of(1)); // a store with no PTE: the fault reads page 3 in
+  mm.store(a + 3 * PAGE_SIZE + 1, Uint8Array.of(2)); // through the PTE: unseen
+  mm.load(a + 2 * PAGE_SIZE, 1); // cached: fault-around mapped it at the first fault, so no fault at all
+  rec.stop();
+  t.deepEqual([...rec.trace()], [traceKey(owner, 1), traceKey(owner, 3)]);
+  mm.destroy();
 });
 
 test("nothing is recorded while stopped; start resumes, clear empties, trace() is a copy", (t) => {

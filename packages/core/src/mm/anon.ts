@@ -28,11 +28,21 @@ import { Stat, VmEvent, type VmStat } from "./vmstat.js";
 
 /** A folio's private word holds its swap slot + 1 while a current copy is on swap (the swap cache). */
 const NO_SLOT = 0;
+/** Entry of a page whose data a memory error destroyed (a hwpoison entry): touching it is EHWPOISON until discarded. */
+const LOST = Number.MIN_SAFE_INTEGER;
+
+/** What a region asks of memory failure when it finds a resident page with a poisoned frame. */
+export interface PoisonSettler {
+  /** Waits for the I/O of the folio holding frame `pfn`, then handles its poisoned frames now (see `MemoryFailure.settle`). */
+  settle(pfn: number): unknown;
+}
 
 /** The anonymous memory of one machine: its regions and its swap area. */
 export class AnonMemory {
   /** The swap area, once {@link swapOn} has run. */
   swap: SwapSpace | undefined;
+  /** Memory failure, which regions ask to finish with a poisoned page they find; set once at boot. */
+  memoryFailure: PoisonSettler | undefined;
 
   constructor(
     readonly folios: FolioTable,
@@ -61,11 +71,15 @@ export class AnonMemory {
   }
 }
 
-/** Anonymous pages by index: an anon_vma with its pages, resident or on swap. */
+/**
+ * Anonymous pages by index: an anon_vma with its pages, resident or on swap. A page whose data a
+ * memory error destroyed (memory failure `release`d it dirty) stays lost: reading or writing it,
+ * or faulting it in, is EHWPOISON until it is discarded (munmap, MADV_DONTNEED).
+ */
 export class AnonRegion implements PageOwner {
   /** Owner id of its folios. */
   readonly id: number;
-  /** Index → folio handle (> 0), or −(slot + 1) for a page on swap; absent: never touched (zero). */
+  /** Index → folio handle (> 0), −(slot + 1) for a page on swap, or LOST; absent: never touched (zero). */
   private readonly entries = new Map<number, number>();
   private destroyed = false;
 
@@ -88,7 +102,14 @@ export class AnonRegion implements PageOwner {
   /** Pages on swap (not resident). */
   get swapped(): number {
     let n = 0;
-    for (const e of this.entries.values()) if (e < 0) n++;
+    for (const e of this.entries.values()) if (e < 0 && e !== LOST) n++;
+    return n;
+  }
+
+  /** Pages whose data a memory error destroyed (they read as EHWPOISON until discarded). */
+  get lost(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (e === LOST) n++;
     return n;
   }
 
@@ -160,7 +181,7 @@ export class AnonRegion implements PageOwner {
       if (e > 0) {
         resident++;
         this.drop(e, PageOpCaller.Other);
-      } else {
+      } else if (e !== LOST) {
         this.mm.swap!.free(-e - 1);
       }
     }
@@ -171,7 +192,7 @@ export class AnonRegion implements PageOwner {
   destroy(): void {
     for (const [index, e] of this.entries) {
       if (e > 0) this.drop(e, PageOpCaller.Other);
-      else this.mm.swap!.free(-e - 1);
+      else if (e !== LOST) this.mm.swap!.free(-e - 1);
       this.entries.delete(index);
     }
     this.mm.owners.unregister(this.id);
@@ -207,11 +228,21 @@ export class AnonRegion implements PageOwner {
   /**
    * Public page interface. Reclaim: a folio with a current swap copy goes (Done; the index keeps
    * the slot); a dirty one starts its swap-out and is Busy (Failed when swap is off or full).
-   * Truncate and memory failure: the page goes with its swap copy, as munmap would drop it.
+   * Memory failure: a page with a current swap copy goes to swap (the next touch reads it back);
+   * a dirty one is lost — the index remembers, so that touching it is EHWPOISON, never zeros.
+   * Truncate and other callers: the page goes with its swap copy, as munmap would drop it.
    */
   release(folio: number, ctx: PageOpContext): PageOpResult {
     const f = this.mm.folios;
     if (f.test(folio, FolioFlag.Writeback)) return PageOpResult.Busy;
+    if (ctx.caller === PageOpCaller.MemoryFailure) {
+      const slot = f.private_(folio) - 1;
+      const keep = slot >= 0 && !f.test(folio, FolioFlag.Dirty);
+      this.entries.set(f.index(folio), keep ? -(slot + 1) : LOST);
+      if (keep) f.setPrivate(folio, NO_SLOT); // the slot now belongs to the index
+      this.drop(folio, ctx.caller);
+      return PageOpResult.Done;
+    }
     if (ctx.caller !== PageOpCaller.Reclaim) {
       this.entries.delete(f.index(folio));
       this.drop(folio, ctx.caller);
@@ -280,7 +311,16 @@ export class AnonRegion implements PageOwner {
 
   /** The resident folio of page `index`, faulting it in: zero-filled the first time, from swap after. */
   private fault(index: number, write: boolean): number {
-    const e = this.entries.get(index);
+    let e = this.entries.get(index);
+    // A frame of the page failed and its handling was put off (swap-out in flight): finish it first.
+    if (e !== undefined && e > 0 && this.mm.folios.test(e, FolioFlag.HasHwPoisoned) && this.mm.memoryFailure) {
+      this.mm.memoryFailure.settle(this.mm.folios.pfn(e));
+      e = this.entries.get(index);
+      if (e !== undefined && e > 0 && this.mm.folios.test(e, FolioFlag.HasHwPoisoned)) {
+        throw fail("EHWPOISON", `page ${index} of ${this.label} is in a frame with a memory error that could not be isolated`);
+      }
+    }
+    if (e === LOST) throw fail("EHWPOISON", `page ${index} of ${this.label} was lost to a memory error`);
     if (e !== undefined && e > 0) {
       this.mm.reclaim.markAccessed(e);
       return e;

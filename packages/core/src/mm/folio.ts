@@ -28,7 +28,10 @@ export const enum FolioFlag {
   Unevictable = 1 << 13,
   /** The owner keeps private data with it (buffer heads, block addresses). */
   Private = 1 << 14,
-  /** A page of this large folio is poisoned. */
+  /**
+   * A frame of this folio is poisoned (any folio, not only large ones): readers and the fault path
+   * test it with the flags they already read, and fail the bad page instead of serving its data.
+   */
   HasHwPoisoned = 1 << 15,
   /** Taken off the LRU by reclaim, compaction or migration. */
   Isolated = 1 << 16,
@@ -104,6 +107,68 @@ export class FolioTable {
     let pfn: number;
     try {
       pfn = this.pages.allocPages(order, gfp, type, h);
+    } catch (e) {
+      this.slab.free(addr);
+      throw e;
+    }
+    const w = this.mem.wordsOf(h);
+    const b = this.mem.wordIndexOf(h);
+    w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
+    w[b + F_FLAGS] = flags;
+    w[b + F_PFN] = pfn;
+    w[b + F_ORDER] = order;
+    w[b + F_REFCOUNT] = 1;
+    w[b + F_OWNER] = owner;
+    w[b + F_INDEX] = index;
+    this.vm.events[VmEvent.FolioAlloc]++;
+    return h;
+  }
+
+  /**
+   * As {@link alloc}, but returns 0 instead of throwing when memory cannot be had, and makes no
+   * OOM report: for opportunistic allocations with a fallback (a transparent huge page, which falls
+   * back to order 0). Throws EINVAL as {@link alloc}.
+   */
+  tryAlloc(order: number, gfp: number, owner = 0, index = 0, flags = 0): number {
+    let addr: number;
+    try {
+      addr = this.slab.alloc(this.cache);
+    } catch (e) {
+      if ((e as { code?: string }).code === "ENOMEM") return 0;
+      throw e;
+    }
+    const h = addr / 16;
+    const pfn = this.pages.tryAllocPages(order, gfp, MemdescType.Folio, h);
+    if (pfn < 0) {
+      this.slab.free(addr);
+      return 0;
+    }
+    const w = this.mem.wordsOf(h);
+    const b = this.mem.wordIndexOf(h);
+    w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
+    w[b + F_FLAGS] = flags;
+    w[b + F_PFN] = pfn;
+    w[b + F_ORDER] = order;
+    w[b + F_REFCOUNT] = 1;
+    w[b + F_OWNER] = owner;
+    w[b + F_INDEX] = index;
+    this.vm.events[VmEvent.FolioAlloc]++;
+    return h;
+  }
+
+  /**
+   * Creates a folio of 2^order frames, refcount 1, on frames the caller already holds: the head of
+   * an isolated free block (`PageAllocator.isolateFreeBlock`) of at least that order. Compaction
+   * builds its migration targets this way from the free pages its free scanner took; the rest of a
+   * larger block stays isolated (`PageAllocator.allocIsolated`). As with {@link alloc} the
+   * descriptor comes first, so ENOMEM for it leaves the block isolated and unchanged; EINVAL when
+   * `pfn` is not such a block.
+   */
+  allocIsolated(pfn: number, order: number, owner = 0, index = 0, flags = 0): number {
+    const addr = this.slab.alloc(this.cache);
+    const h = addr / 16;
+    try {
+      this.pages.allocIsolated(pfn, order, MemdescType.Folio, h);
     } catch (e) {
       this.slab.free(addr);
       throw e;
@@ -324,7 +389,28 @@ export class FolioTable {
     }
     this.setField(h, F_ORDER, newOrder);
     this.map.order[pfn] = newOrder;
+    // has_hwpoisoned stays only on the pieces that hold a poisoned frame.
+    if (this.field(h, F_FLAGS) & FolioFlag.HasHwPoisoned) for (const p of pieces) this.updateHwPoisoned(p);
     return pieces;
+  }
+
+  /**
+   * Sets or clears {@link FolioFlag.HasHwPoisoned} from the poison flags of the folio's frames;
+   * returns whether one of them is poisoned. Memory failure keeps the flag true to the frames.
+   */
+  updateHwPoisoned(h: number): boolean {
+    const pfn = this.field(h, F_PFN);
+    const flags = this.map.flags;
+    let poisoned = false;
+    for (let p = pfn; p < pfn + (1 << this.field(h, F_ORDER)); p++) {
+      if (flags[p]! & PageFlag.HwPoison) {
+        poisoned = true;
+        break;
+      }
+    }
+    if (poisoned) this.set(h, FolioFlag.HasHwPoisoned);
+    else this.clear(h, FolioFlag.HasHwPoisoned);
+    return poisoned;
   }
 
   /** Copies the data of folio `src` into folio `dst` (folio_copy); the caller checked they are the same size. */

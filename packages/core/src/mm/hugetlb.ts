@@ -90,26 +90,79 @@ export class HugetlbPool implements HugetlbRelease {
    * when none is available.
    */
   alloc(reservation?: HugetlbReservation, owner = 0, index = 0): number {
-    if (reservation && reservation.remaining > 0) {
+    const reserved = reservation !== undefined && reservation.remaining > 0;
+    if (reserved) {
       reservation.remaining--;
       this.reserved--;
     } else if (this.freeList.length - this.reserved <= 0) {
       this.vm.events[VmEvent.HugetlbAllocFail]++;
       throw fail("ENOMEM", `no unreserved huge page: pool of ${this.total} has ${this.freeList.length} free, ${this.reserved} reserved`);
     }
-    const h = this.freeList.pop()!;
+    // A pool page with a poisoned frame (kept because a reservation needed it) is never handed out.
+    let at = this.freeList.length - 1;
+    while (at >= 0 && this.folios.test(this.freeList[at]!, FolioFlag.HasHwPoisoned)) at--;
+    if (at < 0) {
+      if (reserved) {
+        reservation.remaining++;
+        this.reserved++;
+      }
+      this.vm.events[VmEvent.HugetlbAllocFail]++;
+      throw fail("ENOMEM", `every free huge page of the pool has a memory error`);
+    }
+    const h = this.freeList.splice(at, 1)[0]!;
     this.folios.setOwner(h, owner);
     this.folios.setIndex(h, index);
     this.folios.get(h);
     return h;
   }
 
-  /** Called by {@link FolioTable.put} when a hugetlb folio's last reference goes: back to the pool. */
+  /**
+   * Called by {@link FolioTable.put} when a hugetlb folio's last reference goes: back to the pool,
+   * unless one of its frames had a memory error — then it leaves the pool (the pool shrinks), its
+   * good frames go back to the page allocator and the bad one is retired.
+   */
   freeHugeFolio(h: number): void {
+    if (this.folios.test(h, FolioFlag.HasHwPoisoned)) {
+      this.folios.setOwner(h, 0);
+      this.vm.events[VmEvent.HugetlbFree]++;
+      this.dissolve(h);
+      return;
+    }
     this.folios.setOwner(h, 0);
     this.folios.clear(h, ~FolioFlag.Hugetlb);
     this.vm.events[VmEvent.HugetlbFree]++;
     this.freeList.push(h);
+  }
+
+  /** True when `h` is a free page of the pool. */
+  isFree(h: number): boolean {
+    return this.freeList.includes(h);
+  }
+
+  /**
+   * Takes the free pool page `h` out of the pool for good (dissolve_free_hugetlb_folio): the pool
+   * shrinks by one and the page's frames go back to the page allocator — except frames flagged
+   * poisoned, which the allocator retires. When the pool has no other free page to keep its
+   * reservations, a fresh page replaces it first; if none can be had it stays in the pool and this
+   * returns false (a poisoned page left there is never handed out).
+   */
+  dissolveFree(h: number): boolean {
+    const at = this.freeList.indexOf(h);
+    if (at < 0) return false;
+    if (this.freeList.length - 1 < this.reserved) {
+      const fresh = this.allocFresh();
+      if (fresh === 0) return false;
+      this.freeList.push(fresh);
+    }
+    this.freeList.splice(this.freeList.indexOf(h), 1);
+    this.dissolve(h);
+    return true;
+  }
+
+  private dissolve(h: number): void {
+    this.total--;
+    this.vm.stat[Stat.HugetlbPages] -= 1 << HUGETLB_ORDER;
+    this.folios.freeDescriptorAndPages(h);
   }
 
   private allocFresh(): number {

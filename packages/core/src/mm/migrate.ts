@@ -17,7 +17,8 @@ import { fail } from "../errors.js";
 import { FolioFlag, type FolioTable } from "./folio.js";
 import { MEMDESC_TYPE_NAMES, MemdescType, type MemMap } from "./memmap.js";
 import { Gfp } from "./page-alloc.js";
-import { PAGE_OP_RESULT_NAMES, PageOpCaller, PageOpResult, type OwnerRegistry } from "./page-owner.js";
+import { TracePoint, type Tracer } from "../trace.js";
+import { PAGE_OP_CALLER_NAMES, PAGE_OP_RESULT_NAMES, PageOpCaller, PageOpResult, type OwnerRegistry } from "./page-owner.js";
 import type { ReverseMap } from "./mmap/rmap.js";
 import type { Reclaim } from "./reclaim.js";
 import { VmEvent, type VmStat } from "./vmstat.js";
@@ -61,6 +62,7 @@ export class Migration {
     private readonly map: MemMap,
     private readonly owners: OwnerRegistry,
     private readonly vm: VmStat,
+    private readonly trace: Tracer,
   ) {}
 
   /**
@@ -146,6 +148,9 @@ export class Migration {
       }
       f.clear(src, FolioFlag.Locked | FolioFlag.Isolated);
       f.put(src);
+    }
+    if (this.trace.enabled & TracePoint.Migrate) {
+      this.trace.emit({ point: "migrate", pfn: f.pfn(src), dst: dst === 0 ? -1 : f.pfn(dst), pages: nr, result: PAGE_OP_RESULT_NAMES[result], caller: PAGE_OP_CALLER_NAMES[options.caller] });
     }
     if (result !== PageOpResult.Done) return this.refuse(result, nr, reason);
     this.vm.events[VmEvent.PgmigrateSuccess] += nr;

@@ -1,5 +1,5 @@
 import { FolioError, fail } from "../errors.js";
-import { checkInt } from "../units.js";
+import { PAGE_SIZE, checkInt } from "../units.js";
 import type { PhysicalMemory } from "./physmem.js";
 import { MemdescType, PageFlag, type MemMap } from "./memmap.js";
 import { Stat, VmEvent, type VmStat } from "./vmstat.js";
@@ -232,6 +232,8 @@ export class PageAllocator {
     const map = this.map;
     map.flags[pfn]! &= ~PageFlag.Head;
     this.vm.events[VmEvent.PgFree] += 1 << order;
+    // A frame with a memory error never goes back on the free lists: it is retired here.
+    if (this.vm.stat[Stat.HwPoisoned]! > 0 && this.freeAroundPoison(pfn, order)) return;
     if (order === 0) {
       const mt = this.pageblockType[pfn >>> PAGEBLOCK_ORDER]!;
       if (mt !== MigrateType.Isolate) {
@@ -248,9 +250,14 @@ export class PageAllocator {
     this.freeOneBlock(pfn, order);
   }
 
-  /** Registers a slow-path step, tried in registration order when the fast path fails. */
-  addSlowPath(step: AllocSlowPath): void {
-    this.slowPaths.push(step);
+  /**
+   * Registers a slow-path step, tried in registration order when the fast path fails; with
+   * `first`, ahead of the steps already registered (direct compaction goes before direct reclaim,
+   * as Linux tries compaction first when free memory is only fragmented).
+   */
+  addSlowPath(step: AllocSlowPath, first = false): void {
+    if (first) this.slowPaths.unshift(step);
+    else this.slowPaths.push(step);
   }
 
   /**
@@ -334,6 +341,137 @@ export class PageAllocator {
       if (this.map.flags[head]! & PageFlag.Buddy && this.map.order[head]! >= o) return head;
     }
     return -1;
+  }
+
+  /**
+   * Takes the free block whose head is `pfn` off the buddy lists for compaction's free scanner
+   * (__isolate_free_page). The block stops counting as free and its head is marked
+   * {@link PageFlag.Isolated} (its frames stay memdesc type buddy), so nothing merges with it or
+   * allocates it until the caller turns part of it into an allocation ({@link allocIsolated}) or
+   * puts it back ({@link putbackIsolated}); a block left isolated is a leak `verify` reports.
+   * Returns the block's order, or -1, changing nothing, when `pfn` is not the head of a listed
+   * free block, the block is in an isolated pageblock, or taking it would leave free memory at or
+   * below the min watermark (the copies compaction makes must not eat the reserve).
+   */
+  isolateFreeBlock(pfn: number): number {
+    const map = this.map;
+    map.checkPfn(pfn);
+    if (!(map.flags[pfn]! & PageFlag.Buddy) || map.ref[pfn] === MigrateType.Isolate) return -1;
+    const order = map.order[pfn]!;
+    if (this.vm.stat[Stat.FreePages]! - (1 << order) <= this.watermarks.min) return -1;
+    this.delFree(pfn, order);
+    this.vm.stat[Stat.FreePages] -= 1 << order;
+    map.flags[pfn]! |= PageFlag.Isolated;
+    return order;
+  }
+
+  /**
+   * Hands out the first 2^`order` frames of an isolated free block (see {@link isolateFreeBlock})
+   * as an allocation `{type, ref}`, exactly as {@link allocPages} would have. The rest of the block
+   * stays isolated, held by the same caller, as blocks of orders `order` … blockOrder − 1 at
+   * `pfn + 2^k`. Called by `FolioTable.allocIsolated` for compaction's migration targets. Throws
+   * EINVAL, changing nothing, when `pfn` is not the head of an isolated block of at least `order`.
+   */
+  allocIsolated(pfn: number, order: number, type: MemdescType, ref: number): void {
+    const map = this.map;
+    const blockOrder = this.isolatedOrder(pfn);
+    if (!Number.isInteger(order) || order < 0 || order > blockOrder) {
+      throw fail("EINVAL", `cannot take order ${order} from the isolated order-${blockOrder} block at frame ${pfn}`);
+    }
+    if (type === MemdescType.Buddy || type === MemdescType.PerCpu || type === MemdescType.Offline) {
+      throw fail("EINVAL", `cannot allocate pages as memdesc type ${type}: that type means free or offline`);
+    }
+    for (let k = blockOrder - 1; k >= order; k--) {
+      const rest = pfn + (1 << k);
+      map.flags[rest] = (map.flags[rest]! & ~(PageFlag.Head | PageFlag.Buddy)) | PageFlag.Isolated;
+      map.order[rest] = k;
+      map.ref[rest] = map.ref[pfn]!;
+    }
+    map.setMemdesc(pfn, 1 << order, type, ref);
+    map.flags[pfn] = (map.flags[pfn]! & ~PageFlag.Isolated) | PageFlag.Head;
+    map.order[pfn] = order;
+    this.vm.events[VmEvent.PgAlloc] += 1 << order;
+  }
+
+  /**
+   * Returns an isolated free block to the buddy lists, merging it with free buddies (compaction
+   * giving back the free pages it did not use). Returns the block's order. Throws EINVAL when
+   * `pfn` is not the head of an isolated free block.
+   */
+  putbackIsolated(pfn: number): number {
+    const order = this.isolatedOrder(pfn);
+    this.map.flags[pfn]! &= ~PageFlag.Isolated;
+    this.freeOneBlock(pfn, order);
+    return order;
+  }
+
+  /** Order of the isolated free block headed by `pfn`; EINVAL if there is none. */
+  private isolatedOrder(pfn: number): number {
+    const map = this.map;
+    map.checkPfn(pfn);
+    if (map.type[pfn] !== MemdescType.Buddy || !(map.flags[pfn]! & PageFlag.Isolated) || map.flags[pfn]! & PageFlag.Buddy) {
+      throw fail("EINVAL", `frame ${pfn} is not the head of an isolated free block (it is ${describeType(map.type[pfn]!)})`);
+    }
+    return map.order[pfn]!;
+  }
+
+  /**
+   * Takes free frame `pfn` out of the allocator for good (take_page_off_buddy): off the per-CPU
+   * list, or out of its buddy block, whose other frames go back on the lists as smaller blocks. The
+   * frame becomes {@link MemdescType.Offline} and its bytes are overwritten, so anything still
+   * reading it reads garbage. Memory failure calls it after marking the frame poisoned. Returns
+   * false, changing nothing, when the frame is not on a free list (allocated, or in a block
+   * compaction has isolated).
+   */
+  takeOffline(pfn: number): boolean {
+    const map = this.map;
+    map.checkPfn(pfn);
+    const t = map.type[pfn];
+    if (t === MemdescType.PerCpu) {
+      for (let mt = 0; mt < 3; mt++) {
+        const list = this.pcp[mt]!;
+        const i = list.subarray(0, this.pcpCount[mt]!).indexOf(pfn);
+        if (i < 0) continue;
+        list.copyWithin(i, i + 1, this.pcpCount[mt]!);
+        this.pcpCount[mt]!--;
+        this.vm.stat[Stat.PerCpuPages]--;
+        this.retire(pfn);
+        return true;
+      }
+      return false;
+    }
+    if (t !== MemdescType.Buddy) return false;
+    let head = this.freeBlockHead(pfn);
+    if (head < 0) return false;
+    let order = map.order[head]!;
+    this.delFree(head, order);
+    this.vm.stat[Stat.FreePages] -= 1 << order;
+    // Halve down to the frame, listing each half it is not in (as expand does).
+    while (order > 0) {
+      order--;
+      const upper = head + (1 << order);
+      const other = pfn >= upper ? head : upper;
+      if (pfn >= upper) head = upper;
+      this.addFree(other, order, this.pageblockType[other >>> PAGEBLOCK_ORDER]!);
+      this.vm.stat[Stat.FreePages] += 1 << order;
+    }
+    this.retire(pfn);
+    return true;
+  }
+
+  /**
+   * Gives a retired ({@link MemdescType.Offline}) frame back to the buddy lists, where it merges
+   * with its free buddies (unpoison). The caller has cleared its poison flag. Throws EINVAL,
+   * changing nothing, for a frame that is not offline or is still flagged poisoned.
+   */
+  returnOffline(pfn: number): void {
+    const map = this.map;
+    map.checkPfn(pfn);
+    if (map.type[pfn] !== MemdescType.Offline || map.flags[pfn]! & PageFlag.HwPoison) {
+      throw fail("EINVAL", `frame ${pfn} is not an offline frame cleared of its poison (it is ${describeType(map.type[pfn]!)})`);
+    }
+    map.setMemdesc(pfn, 1, MemdescType.Buddy, 0);
+    this.freeOneBlock(pfn, 0);
   }
 
   private getPageFromFreelist(order: number, gfp: number, mark: number): number {
@@ -503,6 +641,45 @@ export class PageAllocator {
       this.addFree(half, high, this.pageblockType[half >>> PAGEBLOCK_ORDER]!);
       this.vm.stat[Stat.FreePages] += 1 << high;
     }
+  }
+
+  /**
+   * Frees a run holding frames flagged poisoned: those are retired, the others go back to the
+   * buddy lists as the largest aligned blocks that avoid them. Returns false, doing nothing, when
+   * no frame of the run is poisoned.
+   */
+  private freeAroundPoison(pfn: number, order: number): boolean {
+    if (!this.anyPoisoned(pfn, order)) return false;
+    const free = (p: number, o: number): void => {
+      if (!this.anyPoisoned(p, o)) {
+        this.map.setMemdesc(p, 1 << o, MemdescType.Buddy, 0);
+        this.freeOneBlock(p, o);
+      } else if (o === 0) {
+        this.retire(p);
+      } else {
+        free(p, o - 1);
+        free(p + (1 << (o - 1)), o - 1);
+      }
+    };
+    free(pfn, order);
+    return true;
+  }
+
+  private anyPoisoned(pfn: number, order: number): boolean {
+    const flags = this.map.flags;
+    for (let p = pfn; p < pfn + (1 << order); p++) if (flags[p]! & PageFlag.HwPoison) return true;
+    return false;
+  }
+
+  /** Makes a frame offline for good; its bytes are scribbled over so a stale user reads garbage, not the old data. */
+  private retire(pfn: number): void {
+    const map = this.map;
+    map.type[pfn] = MemdescType.Offline;
+    map.ref[pfn] = 0;
+    map.order[pfn] = 0;
+    map.flags[pfn]! &= ~(PageFlag.Head | PageFlag.Buddy);
+    const at = this.mem.offsetOf(pfn);
+    this.mem.sectionOf(pfn).fill(0xdb, at, at + PAGE_SIZE);
   }
 
   /** __free_one_page: merge with free buddies as far as possible, then list the result. */

@@ -60,6 +60,11 @@ export interface PageOpContext {
    * negative for none. The owner hands it back when the page is inserted again (a refault).
    */
   readonly shadow?: number;
+  /**
+   * Memory failure only: the frame that failed. An owner holding it in a large folio may split the
+   * folio (`Migration.splitFolio`) and give up only the piece holding this frame, keeping the rest.
+   */
+  readonly pfn?: number;
 }
 
 /**
@@ -99,6 +104,9 @@ export interface PageOwner {
    * `release(folio)`: give the folio up. A clean cache folio is removed from the owner's index
    * (a shadow entry may remain) and its reference dropped; a dirty one is refused (Busy) unless
    * the caller is memory failure or truncate, which drop its data (the owner records the loss).
+   * Memory failure passes the failed frame in `ctx.pfn`: an owner may split a large folio and drop
+   * only the piece holding it; a dirty page it drops is lost, and the owner must make every later
+   * user of that data see an error rather than older or zeroed data.
    * Called by reclaim, truncate and memory failure. Returns Done, or a reason it was kept.
    */
   release(folio: number, ctx: PageOpContext): PageOpResult;

@@ -19,6 +19,7 @@
  * ghost history (ARC, S3-FIFO) recognises a page when it comes back; this module keeps the map from
  * key to the resident folio.
  */
+import { TracePoint, type Tracer } from "../trace.js";
 import { type Timer, type Scheduler, MILLISECOND } from "../engine/scheduler.js";
 import { fail } from "../errors.js";
 import { type EvictionPolicy } from "./eviction.js";
@@ -102,6 +103,7 @@ export class Reclaim {
     private readonly owners: OwnerRegistry,
     private readonly vm: VmStat,
     private readonly scheduler: Scheduler,
+    private readonly trace: Tracer,
   ) {
     policy.resize(0);
     anonPolicy.resize(0);
@@ -132,7 +134,10 @@ export class Reclaim {
     f.set(folio, FolioFlag.Lru);
     this.lruPages += nr;
     this.vm.stat[anon ? Stat.InactiveAnon : Stat.InactiveFile] += nr;
-    if (shadow >= 0) this.vm.events[VmEvent.WorkingsetRefault] += nr;
+    if (shadow >= 0) {
+      this.vm.events[VmEvent.WorkingsetRefault] += nr;
+      if (this.trace.enabled & TracePoint.WorkingsetRefault) this.trace.emit({ point: "workingset_refault", owner: f.owner(folio), index: f.index(folio), shadow });
+    }
     this.setHint(folio, (anon ? this.anonPolicy : this.policy).insert(key, shadow));
   }
 
@@ -263,7 +268,9 @@ export class Reclaim {
       // pass at a higher priority, scan once more for what is missing, so that memory mapped by an
       // idle process can go.
       const second = first.freed < nrPages && first.referenced > 0 ? this.shrinkLists(nrPages - first.freed, direct) : { scanned: 0, freed: 0, referenced: 0 };
-      return first.freed + second.freed + this.shrinkSlab(first.scanned + second.scanned, lruBefore);
+      const freed = first.freed + second.freed + this.shrinkSlab(first.scanned + second.scanned, lruBefore);
+      if (this.trace.enabled & TracePoint.ReclaimScan) this.trace.emit({ point: "reclaim_scan", scanned: first.scanned + second.scanned, freed, direct });
+      return freed;
     } finally {
       this.reclaiming = false;
     }

@@ -127,3 +127,73 @@ export function formatPagetypeinfo(info: PageTypeInfo): string {
   lines.push(`Node 0, zone   Normal  ${Object.values(info.pageblocks).map((c) => String(c).padStart(12)).join(" ")}`);
   return lines.join("\n");
 }
+
+/**
+ * What the free lists hold with respect to one order (Linux's contig_page_info): free pages, free
+ * blocks, and how many blocks of 2^order the free blocks of that order or larger could serve.
+ * Per-CPU pages are not counted, as Linux leaves them out.
+ */
+export interface ContigPageInfo {
+  freePages: number;
+  freeBlocksTotal: number;
+  freeBlocksSuitable: number;
+}
+
+/** Fills {@link ContigPageInfo} for `order` from the buddy lists (fill_contig_page_info). */
+export function contigPageInfo(pages: PageAllocator, order: number): ContigPageInfo {
+  let freePages = 0;
+  let freeBlocksTotal = 0;
+  let freeBlocksSuitable = 0;
+  for (let o = 0; o < NR_ORDERS; o++) {
+    const blocks = pages.freeBlocks(o);
+    freeBlocksTotal += blocks;
+    freePages += blocks << o;
+    if (o >= order) freeBlocksSuitable += blocks << (o - order);
+  }
+  return { freePages, freeBlocksTotal, freeBlocksSuitable };
+}
+
+/**
+ * Linux's fragmentation index (__fragmentation_index) ×1000, for an allocation of 2^order that
+ * cannot be served: towards 0 it would fail for lack of memory, towards 1000 because free memory
+ * is fragmented. −1000 when a free block of the order exists (the index does not apply), 0 when
+ * nothing is free. Compaction skips costly orders whose index is at or below 500 (reclaim's job).
+ */
+export function fragmentationIndex(info: ContigPageInfo, order: number): number {
+  if (info.freeBlocksTotal === 0) return 0;
+  if (info.freeBlocksSuitable > 0) return -1000;
+  return 1000 - Math.floor((1000 + Math.floor((info.freePages * 1000) / 2 ** order)) / info.freeBlocksTotal);
+}
+
+/**
+ * Linux's unusable free space index (unusable_free_index) ×1000: the share of free memory in
+ * blocks too small for 2^order. 0: all of it is usable; 1000: none (also when nothing is free).
+ */
+export function unusableFreeIndex(info: ContigPageInfo, order: number): number {
+  if (info.freePages === 0) return 1000;
+  return Math.floor(((info.freePages - info.freeBlocksSuitable * 2 ** order) * 1000) / info.freePages);
+}
+
+/** The fragmentation indices of every order, as /sys/kernel/debug/extfrag/ reports them (×1000). */
+export interface Extfrag {
+  /** extfrag_index: {@link fragmentationIndex} per order. */
+  fragmentationIndex: number[];
+  /** unusable_index: {@link unusableFreeIndex} per order. */
+  unusableIndex: number[];
+}
+
+/** Both extfrag files' values for orders 0..MAX_ORDER. */
+export function extfrag(pages: PageAllocator): Extfrag {
+  const infos = Array.from({ length: NR_ORDERS }, (_, o) => contigPageInfo(pages, o));
+  return {
+    fragmentationIndex: infos.map((info, o) => fragmentationIndex(info, o)),
+    unusableIndex: infos.map((info, o) => unusableFreeIndex(info, o)),
+  };
+}
+
+/** Formats {@link Extfrag} as the two debugfs files print it: `0.993`, `-1.000` per order. */
+export function formatExtfrag(info: Extfrag): string {
+  const fixed = (v: number) => `${v < 0 ? "-" : ""}${Math.floor(Math.abs(v) / 1000)}.${String(Math.abs(v) % 1000).padStart(3, "0")}`;
+  const line = (values: number[]) => `Node 0, zone   Normal ${values.map(fixed).join(" ")}`;
+  return ["extfrag_index", line(info.fragmentationIndex), "unusable_index", line(info.unusableIndex)].join("\n");
+}

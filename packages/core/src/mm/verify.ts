@@ -1,5 +1,5 @@
 import { MemdescType, PageFlag, type MemMap } from "./memmap.js";
-import type { FolioTable } from "./folio.js";
+import { FolioFlag, type FolioTable } from "./folio.js";
 import type { HugetlbPool } from "./hugetlb.js";
 import { MAX_ORDER, MigrateType, NR_ORDERS, NR_MIGRATE_TYPES, type PageAllocator } from "./page-alloc.js";
 import type { SlabAllocator } from "./slab.js";
@@ -24,7 +24,9 @@ export interface VerifySources {
  *    list, or in exactly one allocation whose pages all name the same owner;
  *  - free blocks are listed under their pageblock's migrate type, and no two free buddies of the
  *    same order were left unmerged;
- *  - each descriptor agrees with the frames that point at it;
+ *  - each descriptor agrees with the frames that point at it, and a folio is flagged
+ *    has_hwpoisoned exactly when one of its frames is poisoned;
+ *  - a poisoned frame is never free, and every offline frame is poisoned;
  *  - every gauge in vmstat equals a recount from the frames.
  */
 export function verifyMemory(m: VerifySources): string[] {
@@ -107,6 +109,11 @@ export function verifyMemory(m: VerifySources): string[] {
     if (t === MemdescType.Folio || t === MemdescType.Hugetlb) {
       if (m.folios.pfn(ref) !== pfn || m.folios.order(ref) !== order) bad(`folio ${ref} says pfn ${m.folios.pfn(ref)} order ${m.folios.order(ref)}, its frames say ${pfn} order ${order}`);
       if (m.folios.refcount(ref) < 0 || (t === MemdescType.Folio && m.folios.refcount(ref) === 0)) bad(`folio ${ref} at ${pfn} has refcount ${m.folios.refcount(ref)}`);
+      let poisoned = false;
+      for (let p = pfn; p < pfn + (1 << order) && p < map.frames; p++) if (map.flags[p]! & PageFlag.HwPoison) poisoned = true;
+      if (poisoned !== m.folios.test(ref, FolioFlag.HasHwPoisoned)) {
+        bad(`folio ${ref} at ${pfn} ${poisoned ? "holds a poisoned frame but is not" : "holds no poisoned frame but is"} flagged has_hwpoisoned`);
+      }
     } else if (t === MemdescType.Slab) {
       const s = m.slab.slabInfo(ref);
       if (s.pfn !== pfn || s.cache.order !== order) bad(`slab ${ref} says pfn ${s.pfn}, its frames say ${pfn}`);
@@ -117,7 +124,18 @@ export function verifyMemory(m: VerifySources): string[] {
       if (!m.vmalloc.framesOf(ref).includes(pfn)) bad(`frame ${pfn} names vm area ${ref}, which does not list it`);
     }
   }
-  for (let pfn = 0; pfn < map.frames; pfn++) if (!seen[pfn]) bad(`frame ${pfn} is not accounted for`);
+  let poisoned = 0;
+  for (let pfn = 0; pfn < map.frames; pfn++) {
+    if (!seen[pfn]) bad(`frame ${pfn} is not accounted for`);
+    const t = map.type[pfn]!;
+    if (map.flags[pfn]! & PageFlag.HwPoison) {
+      poisoned++;
+      // A poisoned frame must never be handed out again, so it must never be free.
+      if (t === MemdescType.Buddy || t === MemdescType.PerCpu) bad(`frame ${pfn} is poisoned but free (${t === MemdescType.Buddy ? "in the buddy lists" : "on the per-CPU list"})`);
+    } else if (t === MemdescType.Offline) {
+      bad(`frame ${pfn} is offline but not flagged poisoned`);
+    }
+  }
 
   const expect = (stat: Stat, actual: number, name: string) => {
     if (m.vm.stat[stat] !== actual) bad(`${name} is ${m.vm.stat[stat]} but a recount finds ${actual}`);
@@ -128,6 +146,7 @@ export function verifyMemory(m: VerifySources): string[] {
   expect(Stat.LargeKmalloc, byType[MemdescType.LargeKmalloc]!, "nr_kmalloc_large");
   expect(Stat.HugetlbPages, byType[MemdescType.Hugetlb]!, "nr_hugetlb");
   expect(Stat.Reserved, byType[MemdescType.Reserved]!, "nr_reserved");
+  expect(Stat.HwPoisoned, poisoned, "nr_hwpoisoned");
   let cacheSlabs = 0;
   for (const c of m.slab.caches) cacheSlabs += c.slabs << c.order;
   if (cacheSlabs !== slabPages.reclaimable + slabPages.unreclaimable) bad(`slab caches count ${cacheSlabs} pages but frames show ${slabPages.reclaimable + slabPages.unreclaimable}`);

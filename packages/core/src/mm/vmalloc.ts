@@ -1,7 +1,7 @@
 import { fail } from "../errors.js";
 import { PAGE_SIZE, checkInt } from "../units.js";
 import type { PhysicalMemory } from "./physmem.js";
-import { MEMDESC_TYPE_NAMES, MemdescType, type MemMap } from "./memmap.js";
+import { MEMDESC_TYPE_NAMES, MemdescType, PageFlag, type MemMap } from "./memmap.js";
 import type { FolioTable } from "./folio.js";
 import type { PageAllocator } from "./page-alloc.js";
 import type { KmemCache, MemoryAllocator, SlabAllocator } from "./slab.js";
@@ -42,7 +42,7 @@ export interface VmAreaInfo {
  *  - page tables: only the page-table code may write them;
  *  - large kmalloc memory: it has no reference count to hold;
  *  - reserved frames: not allocator memory;
- *  - offline (poisoned) frames: reading them is a machine check (EHWPOISON).
+ *  - offline or poisoned frames (a memory error hit them): reading them is a machine check (EHWPOISON).
  */
 export class Vmalloc {
   private readonly cache: KmemCache;
@@ -163,6 +163,9 @@ export class Vmalloc {
 
   private checkMappable(pfn: number): void {
     const t = this.map.type[pfn]!;
+    if (this.map.flags[pfn]! & PageFlag.HwPoison && t !== MemdescType.Offline) {
+      throw fail("EHWPOISON", `vmap refuses frame ${pfn} (${MEMDESC_TYPE_NAMES[t]}): it had a memory error`);
+    }
     if (t === MemdescType.Folio || t === MemdescType.Hugetlb) {
       // A folio with no reference (a free hugetlb pool page, a frozen folio) has nothing the mapping can hold.
       if (this.folios.refcount(this.map.ref[pfn]!) > 0) return;

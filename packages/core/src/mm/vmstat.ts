@@ -26,6 +26,8 @@ export const enum Stat {
   InactiveAnon,
   /** Page-cache pages mapped into some address space (a folio counts all its pages while any PTE maps it). */
   FileMapped,
+  /** Anonymous folios of PMD order (2 MiB transparent huge pages, PTE-mapped here), counted in huge pages as Linux counts them. */
+  AnonThps,
   Count,
 }
 
@@ -34,7 +36,7 @@ export const STAT_NAMES: readonly string[] = [
   "nr_free_pages", "nr_percpu_pages", "nr_file_pages", "nr_anon_pages", "nr_dirty", "nr_writeback",
   "nr_slab_reclaimable", "nr_slab_unreclaimable", "nr_vmalloc", "nr_page_table_pages", "nr_kmalloc_large",
   "nr_hugetlb", "nr_reserved", "nr_hwpoisoned", "nr_active_file", "nr_inactive_file", "nr_active_anon",
-  "nr_inactive_anon", "nr_mapped",
+  "nr_inactive_anon", "nr_mapped", "nr_anon_transparent_hugepages",
 ];
 
 /** Event counters. */
@@ -119,6 +121,15 @@ export const enum VmEvent {
   MemoryFailureDelayed,
   /** Frames soft-offlined (content moved away, frame retired). */
   SoftOffline,
+  /** Anonymous faults that got a large folio (any order above 0, mTHP included) / that wanted one and fell back to order 0. */
+  ThpFaultAlloc,
+  ThpFaultFallback,
+  /** Large anonymous folios unmapped in part that could not be split at once and were queued for a deferred split. */
+  ThpDeferredSplitPage,
+  /** Splits refused (extra references, writeback, no memory for descriptors). */
+  ThpSplitPageFailed,
+  /** Large anonymous folios split before swap-out (there is no THP swap). */
+  ThpSwpoutFallback,
   Count,
 }
 
@@ -134,6 +145,7 @@ export const EVENT_NAMES: readonly string[] = [
   "compact_migrate_scanned", "compact_free_scanned", "compact_isolated", "compact_stall", "compact_success", "compact_fail",
   "compact_daemon_wake", "compact_deferred", "thp_split_page", "memory_failure_recovered", "memory_failure_ignored",
   "memory_failure_failed", "memory_failure_delayed", "soft_offline",
+  "thp_fault_alloc", "thp_fault_fallback", "thp_deferred_split_page", "thp_split_page_failed", "thp_swpout_fallback",
 ];
 
 /** The per-machine counters. */

@@ -11,12 +11,12 @@ import { FolioFlag } from "../folio.js";
 import { PageOpCaller, PageOpResult } from "../page-owner.js";
 import { VmEvent } from "../vmstat.js";
 import {
-  FAULT_AROUND_PAGES, MADV_DONTNEED, MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED,
+  FAULT_AROUND_PAGES, MADV_DONTNEED, MADV_HWPOISON, MADV_NORMAL, MADV_SOFT_OFFLINE, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED,
   MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MS_ASYNC, MS_INVALIDATE, MS_SYNC,
   PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, TASK_SIZE,
 } from "./constants.js";
 import { MemoryAccessError, type AccessKind } from "./errors.js";
-import { PTES_PER_TABLE, PageTables, Pte, ptePfn } from "./page-table.js";
+import { PTES_PER_TABLE, PageTables, Pte, isPoisonPte, ptePfn } from "./page-table.js";
 import { ZapMode } from "./rmap.js";
 import type { UserMemory } from "./user-memory.js";
 import { Vma, type MapPageSink, type MappableFile } from "./vma.js";
@@ -184,7 +184,7 @@ export class AddressSpace {
       vma.prot = prot;
       const pt = this.pageTables;
       if (prot === PROT_NONE) {
-        this.zap(vma, vma.startVpn, vma.endVpn, false);
+        this.zap(vma, vma.startVpn, vma.endVpn, false, false);
       } else if (!(prot & PROT_WRITE)) {
         pt.forEachPresent(vma.startVpn, vma.endVpn, (vpn, pte) => {
           if (pte & Pte.Write) pt.set(vpn, pte & ~Pte.Write);
@@ -196,16 +196,22 @@ export class AddressSpace {
   /**
    * Gives advice about [addr, addr + length) (madvise(2)). MADV_DONTNEED unmaps the pages: a
    * shared file mapping keeps its stores (in the file's dirty pages), while anonymous memory and a
-   * private mapping's copies are freed, so the next access reads zeros or the file again.
-   * MADV_WILLNEED starts reading a file mapping's pages into the page cache. MADV_RANDOM turns off
-   * read-around on faults, MADV_SEQUENTIAL reads ahead aggressively, MADV_NORMAL restores the
-   * default. Throws EINVAL (unaligned address, unknown advice); ENOMEM if part of the range is not
-   * mapped, after advising the parts that are (as Linux does).
+   * private mapping's copies are freed, so the next access reads zeros or the file again (poison
+   * markers go too). MADV_WILLNEED starts reading a file mapping's pages into the page cache.
+   * MADV_RANDOM turns off read-around on faults, MADV_SEQUENTIAL reads ahead aggressively,
+   * MADV_NORMAL restores the default. MADV_HWPOISON and MADV_SOFT_OFFLINE inject a memory error
+   * into the frame of each page (faulting it in first, as a load would): hard offline (the data of
+   * a dirty page is lost, and the next access to it is SIGBUS with EHWPOISON) or soft offline (the
+   * contents move to another frame); a frame whose handling failed is EBUSY, a page that cannot be
+   * faulted in EFAULT. Throws EINVAL (unaligned address, unknown advice); ENOMEM if part of the
+   * range is not mapped, after advising the parts that are (as Linux does).
    */
   madvise(addr: number, length: number, advice: number): void {
     this.checkAlive("madvise");
-    const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED];
-    if (!known.includes(advice)) throw fail("EINVAL", `advice ${String(advice)} is not one of MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED`, { syscall: "madvise" });
+    const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE];
+    if (!known.includes(advice)) {
+      throw fail("EINVAL", `advice ${String(advice)} is not one of MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE`, { syscall: "madvise" });
+    }
     if (length === 0 && Number.isSafeInteger(addr) && addr % PAGE_SIZE === 0) return;
     const end = this.checkRange(addr, length, "madvise");
     const hole = this.firstHole(addr, end);
@@ -222,6 +228,8 @@ export class AddressSpace {
         const to = Math.min(end, vma.end) / PAGE_SIZE;
         vma.file.willneed(vma.pgoffOf(from), to - from);
       }
+    } else if (advice === MADV_HWPOISON || advice === MADV_SOFT_OFFLINE) {
+      this.injectMemoryError(addr, end, advice === MADV_HWPOISON);
     } else if (this.vmas.length + this.splits(addr, end) <= MAX_MAP_COUNT) {
       this.splitAt(addr);
       this.splitAt(end);
@@ -389,6 +397,11 @@ export class AddressSpace {
         throw new MemoryAccessError("EACCES", "SIGSEGV", kind, addr, `the mapping ${vma.describe()} does not allow a ${kind} (SEGV_ACCERR)`);
       }
       const vpn = Math.floor(addr / PAGE_SIZE);
+      const entry = this.pageTables.get(vpn);
+      if (isPoisonPte(entry)) {
+        // do_swap_page on a hwpoison entry: the data is gone, the access cannot complete.
+        throw new MemoryAccessError("EHWPOISON", "SIGBUS", kind, addr, `the page's data was lost to a memory error in frame ${ptePfn(entry)} (BUS_MCEERR_AR, in ${vma.describe()})`);
+      }
       let done: boolean;
       try {
         done = this.faultPage(vma, vpn, write);
@@ -643,6 +656,36 @@ export class AddressSpace {
     return new MemoryAccessError(e.code, "SIGBUS", kind, addr, `${why} (${e.code === "EFAULT" ? "BUS_ADRERR" : "BUS_OBJERR"}, in ${vma.describe()})`);
   }
 
+  /**
+   * MADV_HWPOISON / MADV_SOFT_OFFLINE (madvise_inject_error): each mapped page of [start, end) is
+   * faulted in as a load would (get_user_pages), then its frame goes to memory failure. Stops at the
+   * first page whose handling failed (EBUSY) or that cannot be faulted in (EFAULT).
+   */
+  private injectMemoryError(start: number, end: number, hard: boolean): void {
+    const mf = this.mm.memoryFailure;
+    const what = hard ? "MADV_HWPOISON" : "MADV_SOFT_OFFLINE";
+    if (mf === undefined) throw fail("ENOSYS", `${what}: this machine has no memory-failure handling`, { syscall: "madvise" });
+    const pt = this.pageTables;
+    for (const vma of this.overlapping(start, end)) {
+      for (let a = Math.max(start, vma.start); a < Math.min(end, vma.end); a += PAGE_SIZE) {
+        const vpn = a / PAGE_SIZE;
+        if (isPoisonPte(pt.get(vpn))) continue; // lost already
+        if (!(pt.get(vpn) & Pte.Present)) {
+          try {
+            this.fault(a, false);
+          } catch (e) {
+            if (!isFolioError(e) || e.code === "ENOMEM") throw e;
+            throw fail("EFAULT", `${what}: the page at 0x${a.toString(16)} cannot be faulted in (${e.message})`, { syscall: "madvise" });
+          }
+        }
+        const pte = pt.get(vpn);
+        if (!(pte & Pte.Present)) continue;
+        const r = hard ? mf.hardOffline(ptePfn(pte)) : mf.softOffline(ptePfn(pte));
+        if (r.action === "failed") throw fail("EBUSY", `${what} at 0x${a.toString(16)}: ${r.detail}`, { syscall: "madvise" });
+      }
+    }
+  }
+
   // ── VMA list management ──
 
   /**
@@ -665,15 +708,17 @@ export class AddressSpace {
   /**
    * Clears the PTEs of pages [fromVpn, toVpn) of `vma` (zap_page_range). With `discard`, the
    * region's pages in that range go too (munmap, MADV_DONTNEED of private memory); without, only the
-   * entries go and the pages stay where they live.
+   * entries go and the pages stay where they live. With `clearMarkers` (all but mprotect), poison
+   * markers go too.
    */
-  private zap(vma: Vma, fromVpn: number, toVpn: number, discard: boolean): void {
+  private zap(vma: Vma, fromVpn: number, toVpn: number, discard: boolean, clearMarkers = true): void {
     const pt = this.pageTables;
     const f = this.mm.folios;
     pt.forEachPresent(fromVpn, toVpn, (vpn, pte) => {
       const anon = (pte & Pte.Special) === 0 && f.test(f.fromPfn(ptePfn(pte)), FolioFlag.SwapBacked);
       this.mm.unmapPage(pt, vpn, pte, discard && anon ? ZapMode.Drop : ZapMode.Transfer);
     });
+    if (clearMarkers) pt.clearMarkers(fromVpn, toVpn);
     if (discard && vma.anon !== null) vma.anon.discard(vma.anonIndexOf(fromVpn), toVpn - fromVpn);
   }
 

@@ -23,6 +23,15 @@ export const MAP_FIXED = 0x10;
 export const MAP_ANONYMOUS = 0x20;
 /** Place the mapping exactly at `addr`, failing with EEXIST if anything is mapped there. */
 export const MAP_FIXED_NOREPLACE = 0x100000;
+/** Reserve nothing ahead: for MAP_HUGETLB, no huge pages are promised at mmap, so a fault may find none (SIGBUS). Accepted and ignored otherwise. */
+export const MAP_NORESERVE = 0x4000;
+/**
+ * Anonymous memory backed by 2 MiB pages of the hugetlb pool (MAP_HUGETLB | MAP_ANONYMOUS): the
+ * pages are reserved at mmap (ENOMEM when the pool cannot cover them, unless MAP_NORESERVE), the
+ * address and length are 2 MiB-aligned, and a fault maps a whole zeroed huge page. Never split,
+ * reclaimed or swapped; freed back to the pool at munmap or exit. hugetlbfs files are not modelled.
+ */
+export const MAP_HUGETLB = 0x40000;
 
 /** madvise: no special treatment (the default read-around on faults). */
 export const MADV_NORMAL = 0;
@@ -34,6 +43,29 @@ export const MADV_SEQUENTIAL = 2;
 export const MADV_WILLNEED = 3;
 /** madvise: drop the range's pages from this mapping; anonymous and copied pages read as new afterwards. */
 export const MADV_DONTNEED = 4;
+/**
+ * madvise: inject a hardware memory error into the frame of each page (hard offline, as if the
+ * memory had failed): a dirty page's data is lost and its next access is SIGBUS; a clean one is
+ * dropped and read again. Linux requires CAP_SYS_ADMIN; the simulation has no privileges.
+ */
+export const MADV_HWPOISON = 100;
+/** madvise: move the contents of each page to another frame and retire the old frame (soft offline); nothing is lost. */
+export const MADV_SOFT_OFFLINE = 101;
+/** madvise: anonymous faults in the range may get transparent huge pages (VM_HUGEPAGE), also under the "madvise" mode. */
+export const MADV_HUGEPAGE = 14;
+/** madvise: anonymous faults in the range never get transparent huge pages (VM_NOHUGEPAGE), even under "always". */
+export const MADV_NOHUGEPAGE = 15;
+
+/**
+ * When anonymous faults may allocate large folios (/sys/kernel/mm/transparent_hugepage/enabled):
+ * `always` in every private anonymous mapping not advised MADV_NOHUGEPAGE, `madvise` only where
+ * MADV_HUGEPAGE was given (most distributions' default), `never` not at all.
+ */
+export type TransparentHugepageMode = "always" | "madvise" | "never";
+/** Order of a PMD-sized transparent huge page (2 MiB), the default and largest anonymous folio order. */
+export const HPAGE_PMD_ORDER = 9;
+/** Bytes of a PMD-sized huge page: 2 MiB, also the size of a hugetlb page. */
+export const HPAGE_PMD_SIZE = PAGE_SIZE << HPAGE_PMD_ORDER;
 
 /** msync: start writing the range back and return at once. */
 export const MS_ASYNC = 1;

@@ -18,6 +18,7 @@ export type AccessKind = "load" | "store";
  * | the mapping's protection forbids the access (SEGV_ACCERR) | EACCES | SIGSEGV |
  * | the page lies beyond the end of the mapped file (BUS_ADRERR) | EFAULT | SIGBUS |
  * | the page could not be read, or made writable (no space, I/O error) (BUS_OBJERR) | the cause's code (EIO, ENOSPC…) | SIGBUS |
+ * | the page's data was lost to a hardware memory error (BUS_MCEERR_AR) | EHWPOISON | SIGBUS |
  *
  * Out of memory is not a signal: a fault that cannot get memory throws the allocator's ENOMEM.
  */

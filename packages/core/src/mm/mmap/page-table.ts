@@ -26,7 +26,10 @@ export const enum Pte {
   Dirty = 1 << 2,
   /** A load or store went through since the bit was last cleared (the young bit). */
   Accessed = 1 << 3,
-  /** Maps the shared zero page: no reference, no mapcount, never writable (Linux's special PTE). */
+  /**
+   * Maps the shared zero page: no reference, no mapcount, never writable (Linux's special PTE).
+   * Without {@link Pte.Present}: a poison marker ({@link makePoisonPte}).
+   */
   Special = 1 << 4,
 }
 
@@ -45,6 +48,21 @@ export function ptePfn(pte: number): number {
 /** A present PTE for frame `pfn` with flag bits `bits`. */
 export function makePte(pfn: number, bits: number): number {
   return (pfn << PTE_PFN_SHIFT) | bits | Pte.Present;
+}
+
+/**
+ * A hardware-poison marker for a page whose frame `pfn` failed and whose data is lost (Linux's
+ * hwpoison swap entry): a non-present entry — the special bit without the present bit — that
+ * keeps the frame number only for messages. The next load or store of the page is SIGBUS with
+ * EHWPOISON naming the address; munmap, MADV_DONTNEED and truncate clear it.
+ */
+export function makePoisonPte(pfn: number): number {
+  return (pfn << PTE_PFN_SHIFT) | Pte.Special;
+}
+
+/** True for a marker made by {@link makePoisonPte}. */
+export function isPoisonPte(pte: number): boolean {
+  return (pte & (Pte.Present | Pte.Special)) === Pte.Special;
 }
 
 /**
@@ -100,8 +118,9 @@ export class PageTables {
   }
 
   /**
-   * Calls `visit(vpn, pte)` for every non-empty PTE of pages [firstVpn, endVpn), skipping missing
-   * page-table pages whole. `visit` may rewrite the entry it is given.
+   * Calls `visit(vpn, pte)` for every present PTE of pages [firstVpn, endVpn), skipping missing
+   * page-table pages whole and non-present entries (poison markers). `visit` may rewrite the entry
+   * it is given.
    */
   forEachPresent(firstVpn: number, endVpn: number, visit: (vpn: number, pte: number) => void): void {
     let key = Math.floor(firstVpn / PTES_PER_TABLE);
@@ -114,9 +133,28 @@ export class PageTables {
       const to = Math.min(endVpn, base + PTES_PER_TABLE) - base;
       for (let i = from; i < to; i++) {
         const pte = table[i]!;
-        if (pte !== 0) visit(base + i, pte);
+        if (pte & Pte.Present) visit(base + i, pte);
       }
     }
+  }
+
+  /** Clears the poison markers ({@link makePoisonPte}) of pages [firstVpn, endVpn); returns how many there were. */
+  clearMarkers(firstVpn: number, endVpn: number): number {
+    let cleared = 0;
+    const lastKey = Math.floor((endVpn - 1) / PTES_PER_TABLE);
+    for (let key = Math.floor(firstVpn / PTES_PER_TABLE); key <= lastKey; key++) {
+      const table = this.tables.get(key);
+      if (table === undefined) continue;
+      const base = key * PTES_PER_TABLE;
+      const to = Math.min(endVpn, base + PTES_PER_TABLE) - base;
+      for (let i = Math.max(firstVpn, base) - base; i < to; i++) {
+        if (isPoisonPte(table[i]!)) {
+          table[i] = 0;
+          cleared++;
+        }
+      }
+    }
+    return cleared;
   }
 
   /**

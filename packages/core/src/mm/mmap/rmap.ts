@@ -10,7 +10,8 @@
  * short (the VMAs of one file or one region), so a list stands in for Linux's interval tree.
  *
  * Users: reclaim (`folioReferenced`, `tryToUnmap`), writeback (`mkclean`), truncate
- * (`unmapMappingRange`, `unmapFolio`); later migration and memory failure.
+ * (`unmapMappingRange`, `unmapFolio`), migration (`takeDownPtes`, `restorePtes`) and memory
+ * failure (`walk`).
  */
 import type { FolioTable } from "../folio.js";
 import { PageOpCaller, type OwnerRegistry } from "../page-owner.js";
@@ -216,7 +217,8 @@ export class ReverseMap {
    * Unmaps pages [first, last] of the file whose folios have owner id `ownerId` from every VMA
    * mapping them (unmap_mapping_range). With `evenCows`, private mappings also lose their own
    * copies of those pages (truncate: a private copy beyond the new end of file is gone too);
-   * without, only PTEs that map the file's own folios go (hole punch). Dirty bits of the file's
+   * without, only PTEs that map the file's own folios go (hole punch). With `evenCows` the poison
+   * markers of lost pages in the range go too (the pages no longer exist). Dirty bits of the file's
    * pages reach the folios first. Allocates nothing when the file is not mapped.
    */
   unmapMappingRange(ownerId: number, first: number, last: number, evenCows: boolean): void {
@@ -236,6 +238,7 @@ export class ReverseMap {
         if (own) this.mm.unmapPage(pt, vpn, pte, ZapMode.Transfer);
         else if (evenCows) this.mm.unmapPage(pt, vpn, pte, ZapMode.Drop);
       });
+      if (evenCows) pt.clearMarkers(startVpn, endVpn); // the pages are gone: no poison to report there any more
       if (evenCows && !vma.shared && vma.anon !== null) vma.anon.discard(vma.anonIndexOf(startVpn), endVpn - startVpn);
     }
   }

@@ -12,11 +12,12 @@ import { MemdescType, PageFlag, type MemMap } from "../memmap.js";
 import { Gfp, type PageAllocator } from "../page-alloc.js";
 import { PageOpCaller, PageOpResult, type OwnerRegistry, type PageOwner } from "../page-owner.js";
 import type { PhysicalMemory } from "../physmem.js";
+import type { MemoryFailure } from "../memory-failure.js";
 import type { Reclaim } from "../reclaim.js";
 import { Stat, type VmStat } from "../vmstat.js";
 import { AddressSpace } from "./address-space.js";
 import { PROT_NONE, PROT_WRITE } from "./constants.js";
-import { Pte, makePte, ptePfn, type PageTables } from "./page-table.js";
+import { Pte, isPoisonPte, makePte, ptePfn, type PageTables } from "./page-table.js";
 import { ReverseMap, ZapMode } from "./rmap.js";
 import type { MappableFile, Vma } from "./vma.js";
 
@@ -41,6 +42,8 @@ export class UserMemory {
   private zeroFolio = 0;
   /** VMAs referencing each mapped file: its `release` runs when the count drops to zero. */
   private readonly fileUsers = new Map<MappableFile, number>();
+  /** Memory failure, for MADV_HWPOISON and MADV_SOFT_OFFLINE; set once at boot (it is built after this). */
+  memoryFailure: MemoryFailure | undefined;
 
   constructor(
     readonly memory: PhysicalMemory,
@@ -183,7 +186,7 @@ export class UserMemory {
   /**
    * Recounts everything the page tables imply and returns each disagreement (empty when all is
    * well); `machine.verify()` includes it. Checks that:
-   *  - every present PTE lies in a VMA whose protection allows it, maps a live folio at the index
+   *  - every poison marker lies in a VMA; every present PTE lies in a VMA whose protection allows it, maps a live folio at the index
    *    the VMA says (the file's page, or the region's), and is writable or dirty only when the folio
    *    is dirty — so writeback can never miss a store; zero-page entries are read-only, in
    *    anonymous memory;
@@ -245,8 +248,12 @@ export class UserMemory {
 
   private checkPte(space: AddressSpace, vpn: number, pte: number, zeroPfn: number, ptes: Map<number, number>, bad: (msg: string) => void): void {
     const at = `${space.label}: PTE at 0x${(vpn * PAGE_SIZE).toString(16)}`;
-    if (!(pte & Pte.Present)) return bad(`${at} is not present but not empty (${pte})`);
     const vma = space.vmaAt(vpn * PAGE_SIZE);
+    if (isPoisonPte(pte)) {
+      if (vma === undefined) bad(`${at} is a poison marker in no mapping`);
+      return;
+    }
+    if (!(pte & Pte.Present)) return bad(`${at} is not present but not empty (${pte})`);
     if (vma === undefined) return bad(`${at} lies in no mapping`);
     const writable = (pte & Pte.Write) !== 0;
     if (writable && !(vma.prot & PROT_WRITE)) bad(`${at} is writable in a mapping without PROT_WRITE`);

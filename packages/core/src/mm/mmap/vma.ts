@@ -9,6 +9,7 @@ import type { AnonRegion } from "../anon.js";
 import type { PageOpResult } from "../page-owner.js";
 import { MADV_NORMAL, MAP_SHARED, PROT_EXEC, PROT_READ, PROT_WRITE } from "./constants.js";
 import type { AddressSpace } from "./address-space.js";
+import type { HugetlbRegion } from "./hugetlb-region.js";
 
 /**
  * Called by a file's `mapPages` for each cached page it offers to map around a fault
@@ -114,6 +115,13 @@ export class Vma {
     public anonIndex: number,
     /** The last MADV_NORMAL / MADV_RANDOM / MADV_SEQUENTIAL given for this range. */
     public advice: number = MADV_NORMAL,
+    /** The last MADV_HUGEPAGE / MADV_NOHUGEPAGE given for this range (VM_HUGEPAGE / VM_NOHUGEPAGE), or 0. */
+    public hugepage = 0,
+    /**
+     * For a MAP_HUGETLB mapping, the huge pages it maps (indexed like `anon`, by small page from
+     * `anonIndex`); null otherwise. Such a mapping has no `anon` region and its bounds stay 2 MiB-aligned.
+     */
+    readonly huge: HugetlbRegion | null = null,
   ) {}
 
   /** Stores are shared (MAP_SHARED). */
@@ -150,7 +158,7 @@ export class Vma {
   describe(): string {
     const p = this.prot;
     const perms = `${p & PROT_READ ? "r" : "-"}${p & PROT_WRITE ? "w" : "-"}${p & PROT_EXEC ? "x" : "-"}${this.shared ? "s" : "p"}`;
-    const what = this.file ? `${this.file.label} (page ${this.pgoff})` : "[anon]";
+    const what = this.file ? `${this.file.label} (page ${this.pgoff})` : this.huge ? "/anon_hugepage (deleted)" : "[anon]";
     return `${this.start.toString(16).padStart(12, "0")}-${this.end.toString(16).padStart(12, "0")} ${perms} ${what}`;
   }
 }
