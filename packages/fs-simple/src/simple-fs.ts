@@ -612,7 +612,9 @@ export class SimpleFs implements SuperBlock {
       try {
         done = this.op(true, () => {
           if (first) {
-            if (pos > inode.size) this.zeroTailPastEof(inode);
+            // Any write that grows the file, also one starting at or before EOF: what it leaves
+            // of the old tail past the new EOF must read as zeros too.
+            if (pos + length > inode.size) this.zeroTailPastEof(inode);
             inode.mtimeNs = inode.ctimeNs = this.now();
             this.markInodeDirty(inode);
             first = false;
@@ -894,9 +896,15 @@ export class SimpleFs implements SuperBlock {
     f.set(folio, FolioFlag.Uptodate);
   }
 
-  /** WriteFolio for data: writes the pages below i_size that have blocks; holes stay holes. */
+  /**
+   * WriteFolio for data: writes the pages below i_size that have blocks; holes stay holes. The
+   * folio holding EOF is first zeroed past it, on every writeback (as block_write_full_folio
+   * does): bytes stored there through a shared mapping are not file data and must not reach the
+   * disk, where a crash could later make them part of the file.
+   */
   private submitData(mapping: Mapping, folio: number): void {
     const f = this.cache.folios;
+    this.zeroPastEof(folio, mapping.host.size);
     this.cache.startWriteback(mapping, folio);
     this.cache.unlock(folio);
     let pending = 1;
@@ -1572,11 +1580,15 @@ export class SimpleFs implements SuperBlock {
   }
 
   /**
-   * Before the file grows past its size (a write beyond EOF, a truncate up): zeroes the bytes of
-   * the last block past EOF in the cache and marks it dirty, so that the disk holds zeros there
-   * too. Reads zero those bytes anyway, but only up to the size at the time: once the file is
-   * longer, old bytes a crash left on disk past the old EOF would otherwise become file data.
-   * Can fail (EIO, ENOMEM reading the block) and then changes nothing visible.
+   * Before the file grows past its size (any write that ends past EOF, a truncate up): zeroes the
+   * bytes of the last block past EOF in the cache and marks it dirty, so that the disk holds
+   * zeros there too. The cached page may hold bytes stored past EOF through a shared mapping (the
+   * page is mapped whole); a page read back from the disk is zeroed past EOF, but only up to the
+   * size at the time, and the disk may hold old bytes there (a crash after the data write of a
+   * longer version landed, not the inode's new size). Once the file is longer, either would
+   * otherwise become file data. The dirty block is written before the inode with the new size is
+   * stored (data before metadata). Can fail (EIO, ENOMEM reading the block) and then changes
+   * nothing visible.
    */
   private zeroTailPastEof(inode: Inode): void {
     const size = inode.size;

@@ -2,10 +2,13 @@
  * fs-simple's mmap entry point: the page cache's generic mapping with fs-simple's callbacks —
  * stores through shared mappings reach read() and the disk, msync makes them survive a crash,
  * private mappings never reach the file, a store into a hole gets its block at page_mkwrite
- * (and a full disk is SIGBUS there, not a lost page at writeback).
+ * (and a full disk is SIGBUS there, not a lost page at writeback), and bytes stored past EOF in
+ * the last page never become file data nor reach the disk.
  */
 import test from "ava";
 import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, Stat } from "@folio/core";
+import type { BackingStore } from "@folio/pagecache";
+import { format } from "../src/index.js";
 import { BS, eq, fresh, fsck, fsyncIno, memStore, mkfs, mount, pattern, readFile, rig, writeFile } from "./helpers.js";
 
 const RW = PROT_READ | PROT_WRITE;
@@ -117,4 +120,71 @@ test("a store into a hole gets its block at page_mkwrite; on a full disk it is S
   fs.release(file);
   fs.unmount();
   t.deepEqual(fsck({ ...r, machine }).problems, []);
+});
+
+/** File block `index` (a direct block) of inode `ino` as the image holds it. */
+function diskBlock(store: BackingStore, ino: number, index: number): Uint8Array {
+  const b = new Uint8Array(BS);
+  store.read(b, 0);
+  const loc = format.inodeLocation(format.decodeSuper(b, 0, "test"), ino);
+  store.read(b, loc.block * BS);
+  const block = format.decodeInode(b, loc.offset).ptrs[index]!;
+  store.read(b, block * BS);
+  return b;
+}
+
+for (const [how, pos] of [["at EOF", 100], ["before EOF", 90]] as const) {
+  test(`bytes stored through a shared mapping past EOF read as zeros once a write starting ${how} grows the file`, (t) => {
+    const { fs, machine } = fresh();
+    const ino = writeFile(fs, fs.rootIno, "f", pattern(100, 7));
+    const file = fs.open(ino, 2);
+    const mm = machine.mm.createAddressSpace("app");
+    const a = mm.mmap({ length: BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+    mm.store(a + 200, Uint8Array.of(9, 9)); // legal: the last page is mapped whole; not file data
+    t.deepEqual([...mm.load(a + 200, 2)], [9, 9]);
+    t.is(fs.write(file, pos, pattern(20, 8), 0, 20), 20); // grows the file to pos + 20, below 200
+    t.deepEqual([...mm.load(a + 200, 2)], [0, 0], "past the new EOF: zeros, not the stored bytes");
+    fs.setattr(ino, { size: 300 });
+    const got = readFile(fs, ino);
+    t.true(got.subarray(pos + 20).every((b) => b === 0), "the grown part reads as zeros");
+    t.deepEqual([...mm.load(a + 200, 2)], [0, 0]);
+    t.deepEqual(machine.verify(), []);
+    mm.destroy();
+    fs.release(file);
+    fs.unmount();
+  });
+}
+
+test("writeback zeroes the last page past EOF: bytes stored there never reach the disk, nor the file after a remount", (t) => {
+  const store = memStore(2048);
+  const r = rig(store);
+  mkfs(r);
+  const fs = mount(r);
+  const data = pattern(100, 7);
+  const ino = writeFile(fs, fs.rootIno, "f", data);
+  const file = fs.open(ino, 2);
+  const mm = r.machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  mm.store(a + 50, Uint8Array.of(1, 2, 3)); // file data, so the page is written back
+  mm.store(a + 200, pattern(3000, 9)); // past EOF
+  mm.msync(a, BS, MS_SYNC);
+  const want = Uint8Array.from(data);
+  want.set([1, 2, 3], 50);
+  const onDisk = diskBlock(store, ino, 0);
+  t.true(eq(onDisk.subarray(0, 100), want));
+  t.true(onDisk.subarray(100).every((b) => b === 0), "the block holds zeros past EOF");
+  t.true(mm.load(a + 100, BS - 100).every((b) => b === 0), "as Linux does, the page itself was zeroed past EOF");
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
+  // Mounted again, the page comes from the disk; growing the file (a write past EOF) shows zeros.
+  const r2 = rig(store, { seed: 2 });
+  const fs2 = mount(r2);
+  writeFile(fs2, fs2.rootIno, "f", Uint8Array.of(5), 4000);
+  const got = readFile(fs2, ino);
+  t.is(got.length, 4001);
+  t.true(eq(got.subarray(0, 100), want));
+  t.true(got.subarray(100, 4000).every((b) => b === 0), "the grown part reads as zeros");
+  fs2.unmount();
+  t.deepEqual(fsck(r2).problems, []);
 });

@@ -43,22 +43,8 @@ export interface KnownBug {
   matches(ctx: KnownBugContext): boolean;
 }
 
-export const KNOWN_BUGS: readonly KnownBug[] = [
-  {
-    id: "simple-mmap-tail-exposed",
-    title:
-      "fs-simple: bytes stored through a shared mapping past EOF (in the file's last page) become file data when the file grows; the grown part must read as zeros (in the plain case fs-simple zeroes them; seen under memory pressure and after crashes)",
-    example: "node packages/sim/dist/src/run.js --fs simple --seed 19 --ops 2511 --faults default --pressure",
-    matches: (ctx) => ctx.fs === "simple" && inMappedTail(ctx),
-  },
-];
-
-/** The first wrong byte is one the run stored past EOF through a shared mapping (on that inode). */
-function inMappedTail(ctx: KnownBugContext): boolean {
-  if (ctx.where?.offset === undefined) return false;
-  const tail = ctx.mappedTails?.get(ctx.where.ino);
-  return tail !== undefined && ctx.where.offset >= tail.from && ctx.where.offset < tail.to;
-}
+/** The known bugs still open: none now (each one fixed left with its regression test; see docs/TRUST.md). */
+export const KNOWN_BUGS: readonly KnownBug[] = [];
 
 /** The known bug a violation shows, or null. */
 export function classify(ctx: KnownBugContext): KnownBug | null {
