@@ -1,0 +1,505 @@
+/**
+ * Workload scripts: a JSON list of operations run on a machine — filesystem calls through Node's
+ * fs API over the VFS, and a few kernel-side allocations (anonymous memory, kmalloc, vmalloc,
+ * huge pages) so a script can put every kind of memory to use.
+ *
+ * ```json
+ * { "description": "write a file, read it at random",
+ *   "seed": 7,
+ *   "ops": [
+ *     { "op": "write", "path": "/data", "size": "32MiB" },
+ *     { "op": "sync" },
+ *     { "op": "random-read", "path": "/data", "count": 5000 },
+ *     { "op": "repeat", "times": 4, "var": "i", "ops": [{ "op": "write", "path": "/log{i}", "size": "1MiB" }] }
+ *   ] }
+ * ```
+ *
+ * Sizes are byte counts or strings such as "4KiB", "32MiB". `{name}` in a path is replaced by the
+ * value of the enclosing `repeat`'s variable of that name. docs/CLI.md lists every operation.
+ */
+import { readFileSync } from "node:fs";
+import {
+  MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, PAGE_SIZE, PROT_READ, PROT_WRITE, Rng, parseSize, type AddressSpace,
+} from "@folio/core";
+import { CliError, withoutCode } from "../errors.js";
+import type { Session } from "../session.js";
+import type { Progress } from "../progress.js";
+
+/** One operation of a script. */
+export type ScriptOp =
+  | { op: "mkdir"; path: string }
+  | { op: "write"; path: string; size: number; chunk: number }
+  | { op: "append"; path: string; size: number; chunk: number }
+  | { op: "read"; path: string; chunk: number }
+  | { op: "random-read"; path: string; count: number; size: number }
+  | { op: "random-write"; path: string; count: number; size: number }
+  | { op: "files"; dir: string; count: number; size: number }
+  | { op: "copy"; from: string; to: string }
+  | { op: "rm"; path: string }
+  | { op: "rename"; from: string; to: string }
+  | { op: "truncate"; path: string; size: number }
+  | { op: "fsync"; path: string }
+  | { op: "sync" }
+  | { op: "remount" }
+  | { op: "sleep"; ms: number }
+  | { op: "repeat"; times: number; from: number; step: number; var: string; ops: ScriptOp[] }
+  | { op: "anon"; size: number }
+  | { op: "mmap"; path: string; write: boolean }
+  | { op: "kmalloc"; size: number; count: number }
+  | { op: "vmalloc"; size: number }
+  | { op: "hugepages"; pool: number; use: number }
+  | { op: "poison"; count: number; soft: boolean }
+  | { op: "compact"; order: number };
+
+/** A parsed, checked script. */
+export interface Script {
+  description: string;
+  /** Seed of the script's own random choices (random-read offsets); independent of the machine's. */
+  seed: number;
+  ops: ScriptOp[];
+}
+
+/** Every operation name, for messages and docs. */
+export const SCRIPT_OPS = [
+  "mkdir", "write", "append", "read", "random-read", "random-write", "files", "copy", "rm", "rename", "truncate", "fsync",
+  "sync", "remount", "sleep", "repeat", "anon", "mmap", "kmalloc", "vmalloc", "hugepages", "poison", "compact",
+] as const;
+
+const KiB = 1024;
+
+/** Reads and checks a script file; EINVAL naming the file and the bad field. */
+export function readScript(path: string): Script {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as { code?: string }).code ?? "EIO";
+    throw new CliError(code, `cannot read workload script ${path}: ${withoutCode((e as Error).message, code)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new CliError("EINVAL", `${path} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseScript(json, path);
+}
+
+/** Checks a script given as a JSON value; `source` names it in errors. */
+export function parseScript(json: unknown, source: string): Script {
+  const where = (path: string) => `${source}: ${path}`;
+  if (Array.isArray(json)) json = { ops: json };
+  if (!isObject(json)) throw new CliError("EINVAL", `${source}: a workload script is an object with "ops" (or an array of operations)`);
+  const description = json["description"] ?? "";
+  if (typeof description !== "string") throw new CliError("EINVAL", where("description must be a string"));
+  const seed = json["seed"] ?? 1;
+  if (typeof seed !== "number" || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new CliError("EINVAL", where(`seed ${String(seed)} is not a whole number in [0, 2^32)`));
+  return { description, seed, ops: parseOps(json["ops"], "ops", where) };
+}
+
+function parseOps(value: unknown, at: string, where: (p: string) => string): ScriptOp[] {
+  if (!Array.isArray(value)) throw new CliError("EINVAL", where(`${at} must be an array of operations`));
+  return value.map((v, i) => parseOp(v, `${at}[${i}]`, where));
+}
+
+function parseOp(v: unknown, at: string, where: (p: string) => string): ScriptOp {
+  if (!isObject(v)) throw new CliError("EINVAL", where(`${at} must be an object such as {"op": "sync"}`));
+  const bad = (field: string, why: string): never => {
+    throw new CliError("EINVAL", where(`${at}.${field} ${why}`));
+  };
+  const str = (f: string): string => {
+    const s = v[f];
+    if (typeof s !== "string" || s === "") bad(f, "must be a non-empty string");
+    if (f !== "var" && !(s as string).startsWith("/")) bad(f, `"${s as string}" must be an absolute path`);
+    return s as string;
+  };
+  const size = (f: string, dflt?: number, allowZero = false): number => {
+    const s = v[f];
+    if (s === undefined) {
+      if (dflt === undefined) bad(f, "is missing (a size such as 4096 or \"4MiB\")");
+      return dflt!;
+    }
+    if (allowZero && s === 0) return 0;
+    if (typeof s !== "number" && typeof s !== "string") bad(f, "must be a size such as 4096 or \"4MiB\"");
+    try {
+      return parseSize(s as string | number, f);
+    } catch {
+      return bad(f, `${JSON.stringify(s)} is not a size such as 4096 or "4MiB"`);
+    }
+  };
+  const int = (f: string, dflt?: number, min = 0): number => {
+    const n = v[f] ?? dflt;
+    if (n === undefined) bad(f, "is missing");
+    if (typeof n !== "number" || !Number.isSafeInteger(n) || n < min) bad(f, `${JSON.stringify(n)} is not a whole number ≥ ${min}`);
+    return n as number;
+  };
+  const op = v["op"];
+  switch (op) {
+    case "mkdir": return { op, path: str("path") };
+    case "write":
+    case "append": return { op, path: str("path"), size: size("size", undefined, true), chunk: size("chunk", 64 * KiB) };
+    case "read": return { op, path: str("path"), chunk: size("chunk", 64 * KiB) };
+    case "random-read":
+    case "random-write": return { op, path: str("path"), count: int("count"), size: size("size", 4 * KiB) };
+    case "files": return { op, dir: str("dir"), count: int("count"), size: size("size", undefined, true) };
+    case "copy":
+    case "rename": return { op, from: str("from"), to: str("to") };
+    case "rm":
+    case "fsync": return { op, path: str("path") };
+    case "truncate": return { op, path: str("path"), size: size("size", undefined, true) };
+    case "sync":
+    case "remount": return { op };
+    case "sleep": return { op, ms: int("ms") };
+    case "repeat": {
+      const name = v["var"] ?? "i";
+      if (typeof name !== "string" || !/^[a-z_][a-z0-9_]*$/i.test(name)) bad("var", "must be a name such as \"i\"");
+      return { op, times: int("times"), from: int("from", 0), step: int("step", 1, 1), var: name as string, ops: parseOps(v["ops"], `${at}.ops`, where) };
+    }
+    case "anon": return { op, size: size("size") };
+    case "mmap": {
+      const w = v["write"] ?? false;
+      if (typeof w !== "boolean") bad("write", "must be true or false");
+      return { op, path: str("path"), write: w as boolean };
+    }
+    case "kmalloc": return { op, size: size("size"), count: int("count", 1, 1) };
+    case "vmalloc": return { op, size: size("size") };
+    case "hugepages": return { op, pool: int("pool"), use: int("use", 0) };
+    case "poison": {
+      const soft = v["soft"] ?? false;
+      if (typeof soft !== "boolean") bad("soft", "must be true or false");
+      return { op, count: int("count", undefined, 1), soft: soft as boolean };
+    }
+    case "compact": {
+      const order = v["order"] ?? -1;
+      if (typeof order !== "number" || !Number.isInteger(order) || order < -1 || order > 10) bad("order", `${JSON.stringify(order)} is not an order in [-1, 10]`);
+      return { op, order: order as number };
+    }
+    default:
+      return bad("op", `${JSON.stringify(op)} is not an operation (${SCRIPT_OPS.join(", ")})`);
+  }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Progress units per step: a long step moves the bar in thousandths. */
+export const PROGRESS_SCALE = 1000;
+
+/** Steps a script takes: its operations, with every repeat unrolled (the progress bar counts them). */
+export function countSteps(ops: readonly ScriptOp[]): number {
+  let n = 0;
+  for (const op of ops) n += op.op === "repeat" ? op.times * countSteps(op.ops) : 1;
+  return n;
+}
+
+/**
+ * Runs a script on a session. `ops` counts the system calls and allocations made; the progress
+ * bar advances once per step. What kernel memory the script allocates (anonymous memory, kmalloc,
+ * vmalloc, huge pages) stays allocated, so reports after the run show it.
+ */
+export class ScriptRunner {
+  /** System calls and allocations made so far. */
+  ops = 0;
+  private readonly rng: Rng;
+  private readonly spaces: AddressSpace[] = [];
+  private buffer = new Uint8Array(0);
+  private steps = 0;
+
+  constructor(
+    private readonly session: Session,
+    private readonly script: Script,
+    private readonly progress: Progress,
+  ) {
+    this.rng = new Rng(script.seed);
+  }
+
+  /** Runs every operation in order; errors carry the operation that failed. */
+  run(): void {
+    this.runOps(this.script.ops, new Map());
+  }
+
+  private runOps(ops: readonly ScriptOp[], vars: Map<string, number>): void {
+    for (const op of ops) {
+      if (op.op === "repeat") {
+        for (let k = 0; k < op.times; k++) {
+          const inner = new Map(vars);
+          inner.set(op.var, op.from + k * op.step);
+          this.runOps(op.ops, inner);
+        }
+        continue;
+      }
+      try {
+        this.runOp(op, vars);
+      } catch (e) {
+        const code = (e as { code?: unknown }).code;
+        if (typeof code !== "string") throw e;
+        throw new CliError(code, `workload step ${this.steps + 1} (${op.op}): ${withoutCode((e as Error).message, code)}`);
+      }
+      this.progress.update(++this.steps * PROGRESS_SCALE);
+    }
+  }
+
+  /** Reports that the current step is `done` of `total` along (long steps move the bar as they go). */
+  private partly(done: number, total: number): void {
+    if (total > 0) this.progress.update(Math.floor((this.steps + Math.min(1, done / total)) * PROGRESS_SCALE));
+  }
+
+  private runOp(op: ScriptOp, vars: Map<string, number>): void {
+    const fs = this.session.fs;
+    const m = this.session.machine;
+    const p = (path: string) => path.replace(/\{([a-z_][a-z0-9_]*)\}/gi, (whole, name: string) => {
+      const v = vars.get(name);
+      return v === undefined ? whole : String(v);
+    });
+    switch (op.op) {
+      case "mkdir":
+        fs.mkdirSync(p(op.path), { recursive: true });
+        this.ops++;
+        return;
+      case "write":
+      case "append":
+        this.writeFile(p(op.path), op.size, op.chunk, op.op === "append" ? "a" : "w");
+        return;
+      case "read":
+        this.readFile(p(op.path), op.chunk);
+        return;
+      case "random-read":
+      case "random-write":
+        this.randomIo(p(op.path), op.count, op.size, op.op === "random-write");
+        return;
+      case "files": {
+        const dir = p(op.dir);
+        fs.mkdirSync(dir, { recursive: true });
+        this.ops++;
+        for (let i = 0; i < op.count; i++) {
+          this.writeFile(`${dir}/f${i}`, op.size, 64 * KiB, "w");
+          this.partly(i + 1, op.count);
+        }
+        return;
+      }
+      case "copy":
+        this.copy(p(op.from), p(op.to));
+        return;
+      case "rm":
+        fs.rmSync(p(op.path), { recursive: true, force: true });
+        this.ops++;
+        return;
+      case "rename":
+        fs.renameSync(p(op.from), p(op.to));
+        this.ops++;
+        return;
+      case "truncate":
+        fs.truncateSync(p(op.path), op.size);
+        this.ops++;
+        return;
+      case "fsync": {
+        const fd = fs.openSync(p(op.path), "r");
+        try {
+          fs.fsyncSync(fd);
+        } finally {
+          fs.closeSync(fd);
+        }
+        this.ops++;
+        return;
+      }
+      case "sync":
+        this.session.vfs.sync();
+        this.ops++;
+        return;
+      case "remount": {
+        // Unmount and mount again: everything written back, the page cache of the filesystem
+        // dropped — a cold cache, as `echo 3 > drop_caches` gives on Linux for clean pages.
+        const { vfs, device, options } = this.session;
+        vfs.umount("/");
+        vfs.mount("/", options.fs, { device });
+        this.ops += 2;
+        return;
+      }
+      case "sleep":
+        m.scheduler.runFor(op.ms * 1e6);
+        return;
+      case "anon": {
+        const space = m.mm.createAddressSpace(`workload-anon-${this.spaces.length + 1}`);
+        this.spaces.push(space);
+        const addr = space.mmap({ length: op.size, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS });
+        const one = new Uint8Array([1]);
+        for (let off = 0; off < op.size; off += PAGE_SIZE) {
+          space.store(addr + off, one);
+          this.ops++;
+        }
+        return;
+      }
+      case "mmap":
+        this.mmapFile(p(op.path), op.write);
+        return;
+      case "kmalloc":
+        for (let i = 0; i < op.count; i++) {
+          m.kmem.kmalloc(op.size);
+          this.ops++;
+        }
+        return;
+      case "vmalloc":
+        m.vmalloc.vmalloc(op.size);
+        this.ops++;
+        return;
+      case "hugepages": {
+        // Growing the pool stops quietly when no 2 MiB block is left (as nr_hugepages does): use
+        // what the pool got.
+        m.hugetlb.setPoolSize(op.pool);
+        const use = Math.min(op.use, m.hugetlb.free);
+        for (let i = 0; i < use; i++) m.hugetlb.alloc();
+        this.ops += 1 + use;
+        return;
+      }
+      case "poison":
+        // Memory errors in frames drawn from the script's seed, anywhere but frame 0 (reserved):
+        // hard offline poisons the frame and contains the damage by what it holds; soft offline
+        // moves what can move and retires the frame.
+        for (let i = 0; i < op.count; i++) {
+          const pfn = 1 + this.rng.below(m.frames - 1);
+          if (op.soft) m.memoryFailure.softOffline(pfn);
+          else m.memoryFailure.hardOffline(pfn);
+          this.ops++;
+        }
+        return;
+      case "compact":
+        // echo 1 > /proc/sys/vm/compact_memory (order -1: the whole zone), or compaction for one order.
+        m.compaction.compact({ order: op.order });
+        this.ops++;
+        return;
+      case "repeat":
+        return; // unrolled by runOps
+    }
+  }
+
+  /** A buffer of at least `n` bytes, reused across calls. */
+  private buf(n: number): Uint8Array {
+    if (this.buffer.length < n) this.buffer = new Uint8Array(n);
+    return this.buffer;
+  }
+
+  /** Writes `size` bytes of a pattern that differs by file and offset (so pages are not all alike). */
+  private writeFile(path: string, size: number, chunk: number, flags: "w" | "a"): void {
+    const fs = this.session.fs;
+    const fd = fs.openSync(path, flags);
+    this.ops++;
+    try {
+      const buf = this.buf(chunk);
+      let seed = hash(path);
+      for (let done = 0; done < size; done += chunk) {
+        const n = Math.min(chunk, size - done);
+        seed = (seed * 1103515245 + 12345) >>> 0;
+        buf.fill(seed >>> 24, 0, n);
+        fs.writeSync(fd, buf, 0, n);
+        this.ops++;
+        this.partly(done + n, size);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private readFile(path: string, chunk: number): void {
+    const fs = this.session.fs;
+    const fd = fs.openSync(path, "r");
+    this.ops++;
+    try {
+      const buf = this.buf(chunk);
+      const size = fs.fstatSync(fd).size;
+      let done = 0;
+      for (let n; (n = fs.readSync(fd, buf, 0, chunk, null)) > 0;) {
+        this.ops++;
+        this.partly((done += n), size);
+      }
+      this.ops++;
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  private randomIo(path: string, count: number, size: number, write: boolean): void {
+    const fs = this.session.fs;
+    const fd = fs.openSync(path, write ? "r+" : "r");
+    this.ops++;
+    try {
+      const slots = Math.floor(fs.fstatSync(fd).size / size);
+      if (slots === 0) throw new CliError("EINVAL", `${path} is smaller than one ${size}-byte block: nothing to ${write ? "write" : "read"} at random`);
+      const buf = this.buf(size);
+      for (let i = 0; i < count; i++) {
+        const pos = this.rng.below(slots) * size;
+        if (write) {
+          buf.fill(i & 0xff, 0, size);
+          fs.writeSync(fd, buf, 0, size, pos);
+        } else {
+          fs.readSync(fd, buf, 0, size, pos);
+        }
+        this.ops++;
+        if ((i & 63) === 0) this.partly(i, count);
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+  }
+
+  /** Copies a file or a directory tree, like `cp -r`. */
+  private copy(from: string, to: string): void {
+    const fs = this.session.fs;
+    const st = fs.statSync(from);
+    this.ops++;
+    if (st.isDirectory()) {
+      fs.mkdirSync(to, { recursive: true });
+      this.ops++;
+      const names = fs.readdirSync(from);
+      this.ops++;
+      for (const name of names) this.copy(`${from}/${name}`, `${to}/${name}`);
+      return;
+    }
+    const src = fs.openSync(from, "r");
+    const dst = fs.openSync(to, "w");
+    this.ops += 2;
+    try {
+      const buf = this.buf(64 * KiB);
+      for (;;) {
+        const n = fs.readSync(src, buf, 0, 64 * KiB, null);
+        this.ops++;
+        if (n === 0) break;
+        fs.writeSync(dst, buf, 0, n);
+        this.ops++;
+      }
+    } finally {
+      fs.closeSync(src);
+      fs.closeSync(dst);
+    }
+  }
+
+  /** Maps a file shared and touches every page (a load, or a store with `write`), then unmaps it. */
+  private mmapFile(path: string, write: boolean): void {
+    const { fs, vfs, machine } = this.session;
+    const fd = fs.openSync(path, write ? "r+" : "r");
+    this.ops++;
+    const space = machine.mm.createAddressSpace("workload-mmap");
+    try {
+      const size = fs.fstatSync(fd).size;
+      if (size === 0) return;
+      const addr = vfs.mmap(space, fd, { length: size, prot: PROT_READ | (write ? PROT_WRITE : 0), flags: MAP_SHARED });
+      this.ops++;
+      const one = new Uint8Array(1);
+      for (let off = 0; off < size; off += PAGE_SIZE) {
+        if (write) space.store(addr + off, one);
+        else space.load(addr + off, one);
+        this.ops++;
+      }
+    } finally {
+      space.destroy();
+      fs.closeSync(fd);
+    }
+  }
+}
+
+/** FNV-1a of a string: a per-file seed for the written pattern. */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
