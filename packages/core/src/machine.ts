@@ -21,6 +21,7 @@ import { DEFAULT_EVICTION_POLICY, createEvictionPolicy, evictionPolicyNames, typ
 import { Reclaim } from "./mm/reclaim.js";
 import { AnonMemory } from "./mm/anon.js";
 import { UserMemory } from "./mm/mmap/user-memory.js";
+import type { TransparentHugepageMode } from "./mm/mmap/constants.js";
 import { Migration } from "./mm/migrate.js";
 import { Compaction, DEFAULT_COMPACTION_PROACTIVENESS } from "./mm/compaction.js";
 import { MemoryFailure } from "./mm/memory-failure.js";
@@ -64,6 +65,14 @@ export interface MachineConfig {
    * turns proactive compaction off.
    */
   compactionProactiveness?: number;
+  /**
+   * When anonymous faults may get transparent huge pages (default `"madvise"`, most distributions'
+   * choice: only in ranges advised MADV_HUGEPAGE; `"always"`: everywhere but MADV_NOHUGEPAGE;
+   * `"never"`). Changeable later with `machine.mm.setTransparentHugepage`.
+   */
+  transparentHugepage?: TransparentHugepageMode;
+  /** The large folio orders anonymous faults may use, each 1..9 (default [9]: 2 MiB only; smaller ones are mTHP sizes). */
+  transparentHugepageOrders?: readonly number[];
 }
 
 /**
@@ -120,8 +129,10 @@ export class Machine {
     const compaction = config.compaction ?? true;
     if (typeof compaction !== "boolean") throw fail("EINVAL", "compaction must be true or false");
     const compactionProactiveness = checkInt(config.compactionProactiveness ?? DEFAULT_COMPACTION_PROACTIVENESS, 0, 100, "compactionProactiveness");
+    const transparentHugepage = config.transparentHugepage ?? "madvise";
+    const transparentHugepageOrders = config.transparentHugepageOrders ?? [9];
     this.config = { memory: bytes, seed, hugePages: config.hugePages ?? 0, minFreePages: config.minFreePages ?? -1, epochMs, evictionPolicy: policyName,
-      compaction, compactionProactiveness };
+      compaction, compactionProactiveness, transparentHugepage, transparentHugepageOrders };
     const c = (this.container = parent.createChildContainer());
     const reg = <T>(token: symbol, make: (c: DependencyContainer) => T) =>
       c.register<T>(token, { useFactory: instancePerContainerCachingFactory<T>(make) });
@@ -136,7 +147,7 @@ export class Machine {
     reg(TOKENS.Tracer, (r) => new Tracer(() => r.resolve<Scheduler>(TOKENS.Scheduler).now));
     reg(TOKENS.PageAllocator, (r) =>
       new PageAllocator(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.VmStat),
-        config.minFreePages !== undefined ? { minFreePages: config.minFreePages } : {}));
+        { trace: r.resolve(TOKENS.Tracer), ...(config.minFreePages !== undefined ? { minFreePages: config.minFreePages } : {}) }));
     reg(TOKENS.SlabAllocator, (r) => new SlabAllocator(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.VmStat)));
     reg(TOKENS.MemoryAllocator, (r) => new MemoryAllocator(r.resolve(TOKENS.SlabAllocator), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.VmStat)));
     reg(TOKENS.FolioTable, (r) => new FolioTable(r.resolve(TOKENS.PhysicalMemory), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.SlabAllocator), r.resolve(TOKENS.VmStat)));
@@ -173,12 +184,15 @@ export class Machine {
         r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.Reclaim), r.resolve(TOKENS.AnonMemory), r.resolve(TOKENS.VmStat));
       // Reclaim reaches mapped folios through the reverse map: it is built after reclaim, so it plugs in here.
       r.resolve<Reclaim>(TOKENS.Reclaim).rmap = mm.rmap;
+      mm.hugetlb = r.resolve<HugetlbPool>(TOKENS.HugetlbPool);
+      mm.setTransparentHugepage(transparentHugepage, transparentHugepageOrders);
       return mm;
     });
     reg(TOKENS.Migration, (r) => {
       const migration = new Migration(r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.MemMap), r.resolve(TOKENS.OwnerRegistry), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Tracer));
       migration.rmap = r.resolve<UserMemory>(TOKENS.UserMemory).rmap;
       migration.reclaim = r.resolve<Reclaim>(TOKENS.Reclaim);
+      r.resolve<AnonMemory>(TOKENS.AnonMemory).splitter = migration;
       return migration;
     });
     reg(TOKENS.Compaction, (r) =>
@@ -187,7 +201,7 @@ export class Machine {
     reg(TOKENS.MemoryFailure, (r) => {
       const mm = r.resolve<UserMemory>(TOKENS.UserMemory);
       const mf = new MemoryFailure(r.resolve(TOKENS.MemMap), r.resolve(TOKENS.PageAllocator), r.resolve(TOKENS.FolioTable), r.resolve(TOKENS.HugetlbPool),
-        r.resolve(TOKENS.OwnerRegistry), mm, r.resolve(TOKENS.Migration), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler));
+        r.resolve(TOKENS.OwnerRegistry), mm, r.resolve(TOKENS.Migration), r.resolve(TOKENS.VmStat), r.resolve(TOKENS.Scheduler), r.resolve(TOKENS.Tracer));
       // Built after the subsystems that ask it for help: they get it here.
       mm.memoryFailure = mf;
       r.resolve<AnonMemory>(TOKENS.AnonMemory).memoryFailure = mf;

@@ -310,3 +310,21 @@ test("reclaim tests and clears accessed bits: only pages used since the last sca
   for (let i = 0; i < 8; i++) t.deepEqual(mm.load(a + i * PAGE_SIZE, PAGE_SIZE), Uint8Array.from(pattern(PAGE_SIZE, i)));
   t.deepEqual(m.verify(), []);
 });
+
+test("pages reclaim started swapping out are freed first once their write ends (PG_reclaim), without another scan of the list", (t) => {
+  const m = Machine.boot({ memory: "8MiB" });
+  m.anon.swapOn(memorySwap(m, 1024));
+  const mm = m.mm.createAddressSpace("idle");
+  const a = mm.mmap({ length: 64 * PAGE_SIZE, prot: RW, flags: ANON });
+  for (let i = 0; i < 64; i++) mm.store(a + i * PAGE_SIZE, pattern(PAGE_SIZE, i));
+  for (let i = 0; i < 64; i++) mm.pageTables.set(a / PAGE_SIZE + i, mm.pageTables.get(a / PAGE_SIZE + i) & ~Pte.Accessed);
+  t.is(m.reclaim.shrink(16), 0, "dirty anonymous pages start their swap-out; nothing is free yet");
+  const writing = m.vmstat.stat[Stat.Writeback]!;
+  t.true(writing >= 16, `${writing} pages under writeback`);
+  m.scheduler.waitUntil(() => m.vmstat.stat[Stat.Writeback] === 0, "swap writes");
+  const scannedBefore = m.vmstat.toObject().pgscan_kswapd!;
+  t.is(m.reclaim.shrink(writing), writing, "every page whose write ended goes at once");
+  t.is(m.vmstat.toObject().pgscan_kswapd! - scannedBefore, 0, "without the policy scanning for them");
+  for (let i = 0; i < 64; i++) t.deepEqual(mm.load(a + i * PAGE_SIZE, PAGE_SIZE), Uint8Array.from(pattern(PAGE_SIZE, i)));
+  t.deepEqual(m.verify(), []);
+});

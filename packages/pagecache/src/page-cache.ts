@@ -275,6 +275,7 @@ export class PageCache {
       mapping.wbErr.set(error);
     }
     if (!mapping.index.anyMarked(XaMark.Dirty)) this.markClean(mapping);
+    this.reclaim.rotateReclaimable(folio);
   }
 
   /** Records a writeback error against the mapping (mapping_set_error). */
@@ -290,6 +291,39 @@ export class PageCache {
   recordLoss(mapping: Mapping, first: number, nr: number): void {
     mapping.lost.add(first, nr);
     mapping.wbErr.set("EIO");
+  }
+
+  /**
+   * Splits large `folio` of `mapping` into single pages (split_folio) and points the index at each
+   * piece with the folio's dirty and towrite marks; mapped pages stay mapped, each piece counting its
+   * own entries. The caller holds the folio locked and `callerRefs` references beyond the cache's;
+   * the folio keeps those and the lock, the other pieces come unlocked with the cache's reference.
+   * Returns the pieces in page order (the folio first), or null, changing nothing, when it cannot be
+   * split now: other references (a reader, a pin), writeback, or no memory for descriptors.
+   */
+  splitFolio(mapping: Mapping, folio: number, callerRefs = 1): number[] | null {
+    const f = this.folios;
+    const xa = mapping.index;
+    const first = f.index(folio);
+    const marks = [XaMark.Dirty, XaMark.Towrite].filter((m) => xa.getMark(first, m));
+    let pieces: number[];
+    try {
+      pieces = this.machine.migration.splitFolio(folio, 0, callerRefs);
+    } catch (e) {
+      if (isFolioError(e, "EBUSY") || isFolioError(e, "ENOMEM")) {
+        this.vm.events[VmEvent.ThpSplitPageFailed]++;
+        return null;
+      }
+      throw e;
+    }
+    for (const p of pieces) {
+      if (p === folio) continue;
+      const i = f.index(p);
+      xa.storeRange(i, 1, p);
+      for (const m of marks) xa.setMark(i, m);
+      f.clear(p, FolioFlag.Locked); // the pieces came locked like the folio; the caller holds only the first's lock
+    }
+    return pieces;
   }
 
   /** True if `entry` read from an index is a shadow entry. */
@@ -424,38 +458,11 @@ export class PageCacheOwner implements PageOwner {
     const mapping = this.mappingRef();
     let victim = folio;
     if (pfn !== undefined && f.nrPages(folio) > 1) {
-      const pieces = this.splitForFailure(mapping, folio);
+      const pieces = this.cache.splitFolio(mapping, folio, 1);
       if (pieces !== null) victim = pieces.find((p) => pfn >= f.pfn(p) && pfn < f.pfn(p) + f.nrPages(p)) ?? folio;
     }
     if (f.test(victim, FolioFlag.Dirty)) this.cache.recordLoss(mapping, f.index(victim), f.nrPages(victim));
     this.cache.deleteFolio(mapping, victim);
     return PageOpResult.Done;
-  }
-
-  /**
-   * Splits a large folio the caller holds locked (with one reference of its own) into single pages
-   * and points the index at each, with the folio's dirty and towrite marks; returns the pieces, or
-   * null when it cannot be split now (other references, no memory for descriptors).
-   */
-  private splitForFailure(mapping: Mapping, folio: number): number[] | null {
-    const f = this.cache.folios;
-    const xa = mapping.index;
-    const first = f.index(folio);
-    const marks = [XaMark.Dirty, XaMark.Towrite].filter((m) => xa.getMark(first, m));
-    let pieces: number[];
-    try {
-      pieces = this.cache.machine.migration.splitFolio(folio, 0, 1);
-    } catch (e) {
-      if (isFolioError(e, "EBUSY") || isFolioError(e, "ENOMEM")) return null;
-      throw e;
-    }
-    for (const p of pieces) {
-      if (p === folio) continue;
-      const i = f.index(p);
-      xa.storeRange(i, 1, p);
-      for (const m of marks) xa.setMark(i, m);
-      f.clear(p, FolioFlag.Locked); // the pieces came locked like the folio; the caller holds only the first's lock
-    }
-    return pieces;
   }
 }

@@ -6,11 +6,15 @@ import { XA_MAX_INDEX } from "./xarray.js";
 /**
  * Removes the byte range [start, end] of a file from the page cache
  * (truncate_inode_pages_range). Folios wholly inside it are dropped, dirty or not, after any
- * writeback of them has ended; a folio straddling an edge keeps its bytes outside the range and
- * has the bytes inside zeroed (a large folio is zeroed, not split, so its pages past EOF hold
- * zeros and writeback must stop at i_size). Shadow entries in the range go too, and so do whole
- * pages of the range recorded as lost to a memory error (their data is gone for good now). No
- * folio lock is held while waiting.
+ * writeback of them has ended. A large folio straddling an edge is split into single pages
+ * (truncate_inode_partial_folio → split_folio): the pages wholly inside the range go, mapped or
+ * not, and the page holding the edge has its bytes inside the range zeroed; mapped pages that stay
+ * keep their entries, each piece counting its own. When the split cannot happen now (someone else
+ * holds a reference, no memory for descriptors) the folio stays whole with the bytes inside the
+ * range zeroed — so pages past EOF may still hold zeros and a filesystem's writeback must stop at
+ * i_size. A small folio straddling an edge is zeroed likewise. Shadow entries in the range go too,
+ * and so do whole pages of the range recorded as lost to a memory error (their data is gone for good
+ * now). No folio lock is held while waiting.
  */
 export function truncateInodePages(cache: PageCache, mapping: Mapping, start: number, end = Infinity): void {
   if (!Number.isSafeInteger(start) || start < 0 || end < start) throw fail("EINVAL", `truncate range [${start}, ${end}] is invalid`);
@@ -45,10 +49,20 @@ export function truncateInodePages(cache: PageCache, mapping: Mapping, start: nu
         if (fStart >= start && fEnd - 1 <= end) {
           cache.deleteFolio(mapping, folio);
         } else {
-          const from = Math.max(start, fStart) - fStart;
-          const to = Math.min(end === Infinity ? fEnd : end + 1, fEnd) - fStart;
-          const at = f.dataOffset(folio);
-          f.data(folio).fill(0, at + from, at + to);
+          // Our reference and lock stay on the folio, the first piece.
+          const pieces = f.nrPages(folio) > 1 ? cache.splitFolio(mapping, folio, 1) : null;
+          for (const p of pieces ?? [folio]) {
+            const pStart = f.index(p) * PAGE_SIZE;
+            const pEnd = pStart + f.size(p);
+            if (pStart >= start && pEnd - 1 <= end) {
+              cache.deleteFolio(mapping, p);
+            } else if (pEnd > start && pStart <= end) {
+              const from = Math.max(start, pStart) - pStart;
+              const to = Math.min(end === Infinity ? pEnd : end + 1, pEnd) - pStart;
+              const at = f.dataOffset(p);
+              f.data(p).fill(0, at + from, at + to);
+            }
+          }
         }
       }
       cache.unlock(folio);

@@ -8,10 +8,10 @@
 import test, { type ExecutionContext } from "ava";
 import fc from "fast-check";
 import {
-  FolioFlag, MADV_DONTNEED, MADV_RANDOM, MADV_WILLNEED, MAP_PRIVATE, MAP_SHARED, MS_ASYNC, MS_SYNC, MemdescType, MemoryAccessError, PAGE_SIZE, PROT_READ,
+  FolioFlag, MADV_DONTNEED, MADV_RANDOM, MADV_WILLNEED, MAP_ANONYMOUS, MAP_PRIVATE, MAP_SHARED, MS_ASYNC, MS_SYNC, MemdescType, MemoryAccessError, PAGE_SIZE, PROT_READ,
   PROT_WRITE, PageOpCaller, PageOpResult, Pte, Stat, fail, ptePfn, type AddressSpace, type ErrorCode, type Machine, type MappableFile,
 } from "@folio/core";
-import { filemapMmap, finishRead } from "../src/index.js";
+import { filemapMmap, finishRead, punchHole } from "../src/index.js";
 import { TestFs, pattern } from "./testfs.js";
 
 const RW = PROT_READ | PROT_WRITE;
@@ -277,11 +277,125 @@ test("a large folio's mapcount counts the PTEs mapping any of its pages, through
   t.is(f.mapcount(first), 2, "mapped in part");
   t.is(s.machine.vmstat.stat[Stat.FileMapped], 8, "a folio mapped in part counts all its pages as mapped");
   s.truncate(ino, 5 * PAGE_SIZE + 1);
-  t.is(f.mapcount(second), 2, "pages 6 and 7 lie past the end and were unmapped; the folio stays, zeroed past the end");
+  t.is(f.order(second), 0, "the folio straddling the new end was split (truncate_inode_partial_folio)");
+  t.is(f.mapcount(second), 1, "page 4 keeps its entry");
+  t.is(f.mapcount(s.cache.lookup(mapping, 5)), 1, "so does page 5, which holds the new end");
+  t.is(s.cache.lookup(mapping, 6), 0, "pages 6 and 7 lie past the end: unmapped and gone");
+  t.is(mapping.nrPages, 6);
+  t.is(s.machine.vmstat.stat[Stat.FileMapped], 6);
   t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
   mm.munmap(a, 8 * PAGE_SIZE);
   t.is(f.mapcount(first), 0);
   t.is(s.machine.vmstat.stat[Stat.FileMapped], 0);
+  t.deepEqual(s.machine.verify(), []);
+});
+
+test("partial truncate of a large folio splits it: pages past the end are freed and unmapped, private copies there too; the page holding the end is zeroed past it", (t) => {
+  const s = new TestFs({ maxOrder: 4 });
+  const ino = s.create();
+  const data = pattern(16 * PAGE_SIZE, 20);
+  s.write(s.open(ino), 0, data);
+  const mapping = s.inodes.get(ino)!.mapping;
+  const f = s.machine.folios;
+  const folio = s.cache.lookup(mapping, 0);
+  t.is(f.order(folio), 4, "one 16-page folio");
+  const mm = s.machine.mm.createAddressSpace("p");
+  const shared = mm.mmap({ length: 16 * PAGE_SIZE, prot: RW, flags: MAP_SHARED, file: s.mappable(ino) });
+  const priv = mm.mmap({ length: 16 * PAGE_SIZE, prot: RW, flags: MAP_PRIVATE, file: s.mappable(ino) });
+  t.deepEqual(mm.load(shared, 16 * PAGE_SIZE), data);
+  mm.load(priv + 2 * PAGE_SIZE, 1);
+  mm.store(shared + 3 * PAGE_SIZE, Uint8Array.of(0xaa)); // dirty, through the mapping
+  mm.store(priv + 12 * PAGE_SIZE, Uint8Array.of(0xbb)); // a private copy past the coming end
+  t.true(f.mapcount(folio) > 16, "mapped by every page of the shared mapping, and in part by the private one");
+  const free = () => s.machine.vmstat.stat[Stat.FreePages]! + s.machine.vmstat.stat[Stat.PerCpuPages]!;
+  const before = free();
+  s.truncate(ino, 5 * PAGE_SIZE + 100);
+  t.is(s.machine.vmstat.toObject().thp_split_page, 1);
+  t.is(f.order(folio), 0);
+  t.is(mapping.nrPages, 6, "pages 0..5 stay, one folio each");
+  for (let i = 6; i < 16; i++) t.is(s.cache.lookup(mapping, i), 0);
+  t.true(free() - before >= 10 - 2, "the ten pages past the end went back to the allocator");
+  t.is(s.machine.vmstat.stat[Stat.AnonPages], 0, "the private copy of page 12 is gone too");
+  for (let i = 0; i < 6; i++) {
+    const piece = s.cache.lookup(mapping, i);
+    const want = 1 + (mm.pageTables.get(priv / PAGE_SIZE + i) & Pte.Present ? 1 : 0);
+    t.is(f.mapcount(piece), want, `page ${i} is mapped by its own entries only`);
+  }
+  t.true(f.test(s.cache.lookup(mapping, 3), FolioFlag.Dirty), "every piece kept the folio's dirtiness");
+  t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
+  accessError(t, () => mm.load(shared + 6 * PAGE_SIZE, 1), "EFAULT", "SIGBUS");
+  accessError(t, () => mm.load(priv + 12 * PAGE_SIZE, 1), "EFAULT", "SIGBUS");
+  const tail = mm.load(shared + 5 * PAGE_SIZE + 98, 4);
+  t.deepEqual([...tail], [data[5 * PAGE_SIZE + 98], data[5 * PAGE_SIZE + 99], 0, 0], "zeros past the end in its last page");
+  t.is(mm.load(shared + 3 * PAGE_SIZE, 1)[0], 0xaa);
+  s.write(s.open(ino), 10 * PAGE_SIZE, Uint8Array.of(1)); // grow: the old data past the end is gone for good
+  t.true(mm.load(shared + 6 * PAGE_SIZE, 4 * PAGE_SIZE).every((b) => b === 0));
+  t.true(s.read(s.open(ino), 5 * PAGE_SIZE + 100, PAGE_SIZE).every((b) => b === 0));
+  s.syncAll();
+  t.true(s.onDevice(ino).subarray(5 * PAGE_SIZE + 100, 10 * PAGE_SIZE).every((b) => b === 0), "nor does the device show it");
+  t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
+});
+
+test("a hole punched inside a large folio splits it and drops the whole pages of the hole; the edges are zeroed; private copies stay", (t) => {
+  const s = new TestFs({ maxOrder: 4 });
+  const ino = s.create();
+  const data = pattern(16 * PAGE_SIZE, 21);
+  s.write(s.open(ino), 0, data);
+  s.syncAll();
+  const mapping = s.inodes.get(ino)!.mapping;
+  const f = s.machine.folios;
+  const mm = s.machine.mm.createAddressSpace("p");
+  const shared = mm.mmap({ length: 16 * PAGE_SIZE, prot: PROT_READ, flags: MAP_SHARED, file: s.mappable(ino) });
+  const priv = mm.mmap({ length: 16 * PAGE_SIZE, prot: RW, flags: MAP_PRIVATE, file: s.mappable(ino) });
+  mm.load(shared, 16 * PAGE_SIZE);
+  mm.store(priv + 6 * PAGE_SIZE, Uint8Array.of(0xcc));
+  punchHole(s.cache, mapping, 4 * PAGE_SIZE + 10, 4 * PAGE_SIZE); // bytes [4P+10, 8P+10): pages 5, 6, 7 whole
+  t.is(mapping.nrPages, 13);
+  for (const i of [5, 6, 7]) t.is(s.cache.lookup(mapping, i), 0);
+  t.is(f.mapcount(s.cache.lookup(mapping, 4)), 1);
+  t.is(f.mapcount(s.cache.lookup(mapping, 8)), 1);
+  t.is(mm.pageTables.get(shared / PAGE_SIZE + 6), 0, "the hole is unmapped from the shared mapping");
+  t.is(mm.load(priv + 6 * PAGE_SIZE, 1)[0], 0xcc, "the private copy stays");
+  const edge = mm.load(shared + 4 * PAGE_SIZE, PAGE_SIZE);
+  t.deepEqual(edge.subarray(0, 10), data.subarray(4 * PAGE_SIZE, 4 * PAGE_SIZE + 10));
+  t.true(edge.subarray(10).every((b) => b === 0));
+  t.true(mm.load(shared + 8 * PAGE_SIZE, 10).every((b) => b === 0));
+  t.deepEqual(mm.load(shared + 8 * PAGE_SIZE + 10, 10), data.subarray(8 * PAGE_SIZE + 10, 8 * PAGE_SIZE + 20));
+  t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
+});
+
+test("a large folio that cannot be split now (someone holds a reference) is zeroed past the end instead and stays whole", (t) => {
+  const s = new TestFs({ maxOrder: 4 });
+  const ino = s.create();
+  s.write(s.open(ino), 0, pattern(16 * PAGE_SIZE, 22));
+  const mapping = s.inodes.get(ino)!.mapping;
+  const f = s.machine.folios;
+  const folio = s.cache.lookup(mapping, 0);
+  f.get(folio); // a reader's reference
+  s.truncate(ino, 3 * PAGE_SIZE);
+  t.is(f.order(folio), 4);
+  t.is(mapping.nrPages, 16);
+  t.is(s.machine.vmstat.toObject().thp_split_page_failed, 1);
+  t.true(f.data(folio).subarray(f.dataOffset(folio) + 3 * PAGE_SIZE, f.dataOffset(folio) + 16 * PAGE_SIZE).every((b) => b === 0));
+  f.put(folio);
+  t.deepEqual(s.machine.verify(), []);
+  t.deepEqual(s.checkCache(), []);
+});
+
+test("with transparent huge pages always, a private file mapping's copies stay order 0 and its file pages are never THPs", (t) => {
+  const s = new TestFs({ memory: "32MiB", machine: { transparentHugepage: "always" } });
+  const { ino } = fileWith(s, 4, 23);
+  const mm = s.machine.mm.createAddressSpace("p");
+  const a = mm.mmap({ length: 2 * 1024 * 1024, prot: RW, flags: MAP_PRIVATE, file: s.mappable(ino) });
+  mm.store(a + PAGE_SIZE, Uint8Array.of(1));
+  t.is(s.machine.folios.order(folioAt(s.machine, mm, a + PAGE_SIZE)), 0);
+  const anon = mm.mmap({ length: 2 * 1024 * 1024, prot: RW, flags: MAP_PRIVATE | MAP_ANONYMOUS });
+  mm.store(anon, Uint8Array.of(2));
+  t.is(s.machine.folios.order(folioAt(s.machine, mm, anon)), 9, "anonymous memory next to it does get one");
   t.deepEqual(s.machine.verify(), []);
 });
 
@@ -429,6 +543,8 @@ test("a page_mkwrite answering Busy (the folio was truncated under it) makes the
 /** One operation of the property test, on mapping `m` (an index into the live mappings) or file `f`. */
 type Op =
   | { op: "mmap"; f: number; pgoff: number; pages: number; shared: boolean }
+  | { op: "anon"; pages: number }
+  | { op: "dontneed"; m: number; page: number; pages: number }
   | { op: "munmap"; m: number; page: number; pages: number }
   | { op: "store"; m: number; page: number; at: number; len: number; seed: number }
   | { op: "load"; m: number; page: number; at: number; len: number }
@@ -446,6 +562,10 @@ const MAX_PAGES = 6;
 const mmapArb = fc.record({ op: fc.constant("mmap" as const), f: fc.nat(FILES - 1), pgoff: fc.nat(3), pages: fc.integer({ min: 1, max: MAX_PAGES }), shared: fc.boolean() });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   mmapArb,
+  // Private anonymous memory, where faults get large folios (mTHP orders 2 and 3: 16 and 32 KiB).
+  fc.record({ op: fc.constant("anon" as const), pages: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({ op: fc.constant("anon" as const), pages: fc.integer({ min: 1, max: 12 }) }),
+  fc.record({ op: fc.constant("dontneed" as const), m: fc.nat(7), page: fc.nat(11), pages: fc.integer({ min: 1, max: 5 }) }),
   fc.record({ op: fc.constant("munmap" as const), m: fc.nat(7), page: fc.nat(MAX_PAGES - 1), pages: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ op: fc.constant("store" as const), m: fc.nat(7), page: fc.nat(MAX_PAGES - 1), at: fc.nat(PAGE_SIZE - 1), len: fc.integer({ min: 1, max: 300 }), seed: fc.nat(1000) }),
   fc.record({ op: fc.constant("store" as const), m: fc.nat(7), page: fc.nat(MAX_PAGES - 1), at: fc.nat(PAGE_SIZE - 1), len: fc.integer({ min: 1, max: 300 }), seed: fc.nat(1000) }),
@@ -464,6 +584,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 /** A model page of a mapping: which file page it shows, or its private copy. */
 interface ModelMapping {
   addr: number;
+  /** The file, or -1 for anonymous memory (whose pages read as zeros until stored to). */
   f: number;
   pgoff: number;
   shared: boolean;
@@ -471,15 +592,15 @@ interface ModelMapping {
   pages: Map<number, Uint8Array | null>;
 }
 
-test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate sequences keep contents, dirty state and mapcounts right", (t) => {
+test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate sequences, with large file and anonymous folios split by partial unmaps and truncates, keep contents, dirty state and mapcounts right", (t) => {
   let runs = 0;
-  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0, migrated: 0, migratedMapped: 0 };
+  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0, migrated: 0, migratedMapped: 0, anonLarge: 0, splits: 0 };
   fc.assert(
     // Every sequence starts with two mappings, so that most operations have something to act on.
     fc.property(mmapArb, mmapArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: "max" }), (first, second, rest) => {
       const ops: Op[] = [first, second, ...rest];
       runs++;
-      const s = new TestFs({ memory: "8MiB", maxOrder: runs % 2 === 0 ? 2 : 0 });
+      const s = new TestFs({ memory: "8MiB", maxOrder: runs % 2 === 0 ? 2 : 0, machine: { transparentHugepage: "always", transparentHugepageOrders: runs % 3 === 0 ? [2] : [2, 3] } });
       const m = s.machine;
       const mm = m.mm.createAddressSpace("model");
       const files = Array.from({ length: FILES }, () => s.create());
@@ -507,6 +628,27 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
             maps.push({ addr, f: o.f, pgoff: o.pgoff, shared: o.shared, pages: new Map(Array.from({ length: o.pages }, (_, i) => [i, null])) });
             break;
           }
+          case "anon": {
+            const addr = mm.mmap({ length: o.pages * PAGE_SIZE, prot: RW, flags: MAP_PRIVATE | MAP_ANONYMOUS });
+            maps.push({ addr, f: -1, pgoff: 0, shared: false, pages: new Map(Array.from({ length: o.pages }, (_, i) => [i, null])) });
+            break;
+          }
+          case "dontneed": {
+            // Several pages, maybe into a neighbour or a hole (ENOMEM after advising the mapped parts).
+            if (!mp) break;
+            const start = mp.addr + o.page * PAGE_SIZE;
+            const end = start + o.pages * PAGE_SIZE;
+            try {
+              mm.madvise(start, o.pages * PAGE_SIZE, MADV_DONTNEED);
+            } catch (e) {
+              if ((e as { code?: string }).code !== "ENOMEM") throw e;
+            }
+            for (const x of maps) {
+              if (x.shared) continue;
+              for (const page of x.pages.keys()) if (x.addr + page * PAGE_SIZE >= start && x.addr + page * PAGE_SIZE < end) x.pages.set(page, null);
+            }
+            break;
+          }
           case "munmap": {
             if (!mp) break;
             const start = mp.addr + o.page * PAGE_SIZE;
@@ -525,7 +667,7 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
             const at = owner ?? mp;
             const page = (addr - at.addr - o.at) / PAGE_SIZE;
             const pgoff = at.pgoff + page;
-            const expectFault = owner === undefined ? "SIGSEGV" : at.pages.get(page) === null && !inFile(at.f, pgoff) ? "SIGBUS" : null;
+            const expectFault = owner === undefined ? "SIGSEGV" : at.f >= 0 && at.pages.get(page) === null && !inFile(at.f, pgoff) ? "SIGBUS" : null;
             // Stay within the page, and (for stores into the file's last page) within the file.
             let len = Math.min(o.len, PAGE_SIZE - o.at);
             if (o.op === "store" && at.shared && expectFault === null) len = Math.min(len, content[at.f]!.length - pgoff * PAGE_SIZE - o.at);
@@ -548,11 +690,11 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
               const bytes = pattern(len, o.seed);
               mm.store(addr, bytes);
               seen.stores++;
-              if (!at.shared && at.pages.get(page) === null) seen.copies++;
+              if (!at.shared && at.f >= 0 && at.pages.get(page) === null) seen.copies++;
               if (at.shared) {
                 content[at.f]!.set(bytes, pgoff * PAGE_SIZE + o.at);
               } else {
-                const copy = at.pages.get(page) ?? pageOf(at.f, pgoff);
+                const copy = at.pages.get(page) ?? (at.f < 0 ? new Uint8Array(PAGE_SIZE) : pageOf(at.f, pgoff));
                 copy.set(bytes, o.at);
                 at.pages.set(page, copy);
               }
@@ -561,7 +703,7 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
               seen.loads++;
               const copy = at.pages.get(page);
               for (let i = 0; i < len; i++) {
-                const want = copy ? copy[o.at + i]! : fileByte(at.f, pgoff * PAGE_SIZE + o.at + i);
+                const want = copy ? copy[o.at + i]! : at.f < 0 ? 0 : fileByte(at.f, pgoff * PAGE_SIZE + o.at + i);
                 if (got[i] !== want) throw new Error(`load at page ${page} + ${o.at + i}: got ${got[i]}, want ${want}`);
               }
             }
@@ -630,12 +772,15 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
       // Everything reads back: every mapped page, and each file through read() and from the device.
       for (const mp of maps) {
         for (const [page, copy] of mp.pages) {
-          if (copy === null && !inFile(mp.f, mp.pgoff + page)) continue;
+          if (copy === null && mp.f >= 0 && !inFile(mp.f, mp.pgoff + page)) continue;
           const got = mm.load(mp.addr + page * PAGE_SIZE, PAGE_SIZE);
-          const want = copy ?? pageOf(mp.f, mp.pgoff + page);
+          const want = copy ?? (mp.f < 0 ? new Uint8Array(PAGE_SIZE) : pageOf(mp.f, mp.pgoff + page));
           if (!got.every((b, i) => b === want[i])) throw new Error(`final load of page ${page} of the mapping at ${mp.addr.toString(16)} differs`);
         }
       }
+      const vm = m.vmstat.toObject();
+      seen.anonLarge += vm.thp_fault_alloc!;
+      seen.splits += vm.thp_split_page!;
       s.syncAll();
       t.is(m.vmstat.stat[Stat.Dirty], 0);
       for (let f = 0; f < FILES; f++) {
@@ -648,9 +793,9 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
       check("after exit");
       if (m.vmstat.stat[Stat.FileMapped] !== 0 || m.vmstat.stat[Stat.AnonPages] !== 0 || m.vmstat.stat[Stat.PageTables] !== 0) throw new Error("exit left mapped, anonymous or page-table pages");
     }),
-    { numRuns: 120, seed: 20260301 },
+    { numRuns: 200, seed: 20260301 },
   );
-  t.true(runs >= 120);
+  t.true(runs >= 200);
   t.log(`${runs} sequences: ${JSON.stringify(seen)}`);
-  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0 && seen.migratedMapped > 0, "every kind of outcome occurred");
+  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0 && seen.migratedMapped > 0 && seen.anonLarge > 0 && seen.splits > 0, "every kind of outcome occurred");
 });

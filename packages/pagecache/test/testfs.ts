@@ -3,7 +3,7 @@
  * allocated on first write. It plugs into the filemap helpers exactly as a real filesystem does:
  * by passing its own callbacks to each helper call.
  */
-import { FolioFlag, Machine, PAGE_SIZE, Stat, fail, type FolioError, type MappableFile } from "@folio/core";
+import { FolioFlag, Machine, PAGE_SIZE, Stat, fail, type FolioError, type MachineConfig, type MappableFile } from "@folio/core";
 import {
   Flusher, PageCache, XA_MAX_INDEX, XaMark, fileWriteAndWaitRange, filemapMmap, filemapRead, finishRead, genericWriteEnd, grabFolioForWrite,
   openCachedFile, performWrite, truncateSetSize, wbcAll, writeCachePages, writebackMappings,
@@ -20,6 +20,8 @@ export interface TestFsOptions {
   seed?: number;
   device?: (machine: Machine, inner: SimDevice) => BlockDevice;
   evictionPolicy?: string;
+  /** Further machine settings (transparent huge pages, say). */
+  machine?: Partial<MachineConfig>;
 }
 
 interface TestInode {
@@ -50,7 +52,9 @@ export class TestFs {
   };
 
   constructor(options: TestFsOptions = {}) {
-    this.machine = Machine.boot({ memory: options.memory ?? "16MiB", seed: options.seed ?? 1, ...(options.evictionPolicy ? { evictionPolicy: options.evictionPolicy } : {}) });
+    this.machine = Machine.boot({
+      memory: options.memory ?? "16MiB", seed: options.seed ?? 1, ...(options.evictionPolicy ? { evictionPolicy: options.evictionPolicy } : {}), ...options.machine,
+    });
     this.cache = new PageCache(this.machine);
     this.flusher = new Flusher(this.cache);
     const blocks = options.deviceBlocks ?? 4096;

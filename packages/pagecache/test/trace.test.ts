@@ -3,7 +3,7 @@
  * refault and reclaim emit, in order, with virtual time; and nothing when they are off.
  */
 import test from "ava";
-import { PAGE_SIZE, PageOpCaller, TRACEPOINT_NAMES, type TimedTraceEvent } from "@folio/core";
+import { Gfp, MemdescType, PAGE_SIZE, PageOpCaller, TRACEPOINT_NAMES, type TimedTraceEvent } from "@folio/core";
 import { TestFs, pattern } from "./testfs.js";
 
 test("a cold read emits readahead and folio_add; writeback emits start and end; reclaim and a refault are seen", (t) => {
@@ -68,4 +68,19 @@ test("enable takes tracepoint names and says which are unknown; two sinks get wh
   t.deepEqual(b, ["readahead"]);
   detachB();
   t.is(s.machine.trace.enabled, 1 << TRACEPOINT_NAMES.indexOf("folio_add"));
+});
+
+test("memory failure and allocation failure are traced with what happened", (t) => {
+  const s = new TestFs();
+  const events: TimedTraceEvent[] = [];
+  s.machine.trace.enable(["memory_failure", "alloc_fail"], (e) => events.push(e));
+  let free = 0;
+  while (s.machine.memmap.type[free] !== MemdescType.Buddy) free++;
+  s.machine.memoryFailure.hardOffline(free);
+  t.deepEqual(events.map((e) => e.point === "memory_failure" && [e.pfn, e.type, e.action, e.soft]), [[free, "buddy", "recovered", false]]);
+  events.length = 0;
+  s.machine.pages.injectFailures((order) => order === 3);
+  t.throws(() => s.machine.folios.alloc(3, Gfp.Movable));
+  s.machine.pages.injectFailures(undefined);
+  t.deepEqual(events.map((e) => e.point === "alloc_fail" && e.order), [3]);
 });

@@ -78,10 +78,15 @@ export class HugetlbPool implements HugetlbRelease {
     return { remaining: count };
   }
 
-  /** Gives back what is left of a reservation. */
-  unreserve(r: HugetlbReservation): void {
-    this.reserved -= r.remaining;
-    r.remaining = 0;
+  /**
+   * Gives back `count` pages of a reservation (by default all it has left): munmap of part of a
+   * huge mapping returns the promises of pages it never used. Throws EINVAL for a count above what
+   * is left, changing nothing.
+   */
+  unreserve(r: HugetlbReservation, count = r.remaining): void {
+    if (!Number.isInteger(count) || count < 0 || count > r.remaining) throw fail("EINVAL", `cannot give back ${count} pages of a reservation with ${r.remaining} left`);
+    this.reserved -= count;
+    r.remaining -= count;
   }
 
   /**

@@ -32,6 +32,7 @@
  * (`dirty` to hand over dirty bits, `release` to drop the page), and the owner decides what a loss
  * means for its users.
  */
+import { TracePoint, type Tracer } from "../trace.js";
 import { MILLISECOND, type Scheduler, type Timer } from "../engine/scheduler.js";
 import { FolioFlag, type FolioTable } from "./folio.js";
 import type { HugetlbPool } from "./hugetlb.js";
@@ -95,6 +96,7 @@ export class MemoryFailure {
     private readonly migration: Migration,
     private readonly vm: VmStat,
     private readonly scheduler: Scheduler,
+    private readonly trace: Tracer,
   ) {}
 
   /**
@@ -418,6 +420,9 @@ export class MemoryFailure {
     if (result.kind === "hard") {
       const ev = { recovered: VmEvent.MemoryFailureRecovered, ignored: VmEvent.MemoryFailureIgnored, failed: VmEvent.MemoryFailureFailed, delayed: VmEvent.MemoryFailureDelayed };
       this.vm.events[ev[result.action]]++;
+    }
+    if (result.kind !== "unpoison" && this.trace.enabled & TracePoint.MemoryFailure) {
+      this.trace.emit({ point: "memory_failure", pfn: result.pfn, type: result.type, action: result.action, soft: result.kind === "soft" });
     }
     for (const listener of this.listeners) listener(result);
     return result;

@@ -1,3 +1,4 @@
+import { TracePoint, type Tracer } from "../trace.js";
 import { FolioError, fail } from "../errors.js";
 import { PAGE_SIZE, checkInt } from "../units.js";
 import type { PhysicalMemory } from "./physmem.js";
@@ -88,6 +89,8 @@ export class OutOfMemoryError extends FolioError {
 export interface PageAllocatorOptions {
   /** Overrides the computed min watermark (pages); low and high follow as ×5/4 and ×3/2. */
   minFreePages?: number;
+  /** The machine's tracepoints (alloc_fail); none when absent. */
+  trace?: Tracer;
 }
 
 const ORDER_MT = (order: number, mt: number) => mt * NR_ORDERS + order;
@@ -119,12 +122,15 @@ export class PageAllocator {
   /** The last tryAllocPages failed because of {@link injectFailures}. */
   private injected = false;
 
+  private readonly trace: Tracer | undefined;
+
   constructor(
     private readonly mem: PhysicalMemory,
     private readonly map: MemMap,
     private readonly vm: VmStat,
     options: PageAllocatorOptions = {},
   ) {
+    this.trace = options.trace;
     const frames = map.frames;
     this.freeHead = new Int32Array(NR_ORDERS * NR_MIGRATE_TYPES).fill(-1);
     this.nrFree = new Int32Array(NR_ORDERS * NR_MIGRATE_TYPES);
@@ -163,6 +169,7 @@ export class PageAllocator {
     const pfn = this.tryAllocPages(order, gfp, type, ref);
     if (pfn >= 0) return pfn;
     this.vm.events[VmEvent.AllocFail]++;
+    if (this.trace !== undefined && this.trace.enabled & TracePoint.AllocFail) this.trace.emit({ point: "alloc_fail", order, gfp });
     if (this.injected) throw new OutOfMemoryError(`out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed by fault injection`);
     const report = this.oomReporter?.(order, gfp);
     throw new OutOfMemoryError(

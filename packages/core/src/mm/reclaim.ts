@@ -48,6 +48,8 @@ const SHRINK_BATCH = 128;
 const RECLAIM_BATCH = 32;
 /** How long kswapd sleeps before retrying when it could free nothing (waiting for writeback). */
 const KSWAPD_RETRY_NS = 100 * MILLISECOND;
+/** Folios under writeback met in a row after which a reclaim pass stops scanning (see shrinkLru). */
+const WRITEBACK_RUN_LIMIT = 64;
 /** Longest a throttled direct reclaim waits for writeback (reclaim_throttle's HZ/10). */
 const THROTTLE_NS = 100 * MILLISECOND;
 /** Span of page indexes within one owner in a policy key. */
@@ -87,6 +89,8 @@ export class Reclaim {
   private readonly folioOfKey = new Map<number, number>();
   private lruPages = 0;
   private readonly shrinkers = new Set<Shrinker>();
+  /** Keys of folios whose writeback ended after reclaim wanted them (see {@link rotateReclaimable}). */
+  private readonly rotated: number[] = [];
   private readonly dirtyPressureHooks: (() => void)[] = [];
   private kswapdTimer: Timer | undefined;
   private reclaiming = false;
@@ -200,11 +204,14 @@ export class Reclaim {
   /**
    * A folio on the LRU was split (`Migration.splitFolio`): `pieces[0]` is the folio itself, now
    * smaller, and keeps its place; the other pieces join the LRU as new, unreferenced pages (as
-   * Linux puts tail folios next to the head). Pages on the LRU do not change.
+   * Linux puts tail folios next to the head). Pages on the LRU do not change. A folio reclaim has
+   * isolated (off the lists while its owner decides) counts as on the LRU: its owner may split it
+   * to page it out.
    */
   addSplitPieces(pieces: readonly number[]): void {
     const f = this.folios;
-    if (!f.test(pieces[0]!, FolioFlag.Lru)) return;
+    const head = pieces[0]!;
+    if (!f.test(head, FolioFlag.Lru) && this.folioOfKey.get(this.keyOf(head)) !== head) return;
     const policy = this.policyOf(pieces[0]!);
     for (let i = 1; i < pieces.length; i++) {
       const piece = pieces[i]!;
@@ -290,7 +297,10 @@ export class Reclaim {
     policy.resize(policy.size);
     const limit = policy.size;
     let scanned = 0;
-    let freed = 0;
+    let freed = this.reclaimRotated(policy, direct);
+    // Folios under writeback in a row: past a batch of them the rest of the list is most likely
+    // the same I/O still in flight, which their completion frees (PG_reclaim), so stop scanning.
+    let writebackRun = 0;
     let skippedDirty = false;
     // Victims the owner kept stay isolated until the pass ends (shrink_folio_list's putback), so
     // the policy moves on to other folios — and other lists — instead of offering them again.
@@ -316,9 +326,12 @@ export class Reclaim {
         this.unaccount(folio, nr);
         freed += nr;
         ev[direct ? VmEvent.PgstealDirect : VmEvent.PgstealKswapd] += nr;
+        writebackRun = 0;
       } else {
         if (f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.SwapBacked)) skippedDirty = true;
         kept.push(key);
+        writebackRun = f.test(folio, FolioFlag.Writeback) ? writebackRun + 1 : 0;
+        if (writebackRun >= WRITEBACK_RUN_LIMIT) break;
       }
     }
     for (const key of kept) this.setHint(this.folioOfKey.get(key)!, policy.keep(key));
@@ -331,6 +344,44 @@ export class Reclaim {
     return { scanned, freed, referenced: referenced.length };
   }
 
+  /**
+   * A folio's writeback ended (folio_end_writeback → folio_rotate_reclaimable): if reclaim met it
+   * under writeback and wanted it (PG_reclaim), it is queued to be offered to its owner first by
+   * the next reclaim pass, without waiting for the policy to come round to it. The owner's I/O
+   * completion calls this; it only queues, so the completion never runs into reclaim.
+   */
+  rotateReclaimable(folio: number): void {
+    const f = this.folios;
+    if (f.testAndClear(folio, FolioFlag.Reclaim) && f.test(folio, FolioFlag.Lru)) this.rotated.push(this.keyOf(folio));
+  }
+
+  /**
+   * Offers the folios queued by {@link rotateReclaimable} to their owners; those released leave
+   * the policy as removed (no workingset shadow: Linux would evict them from the tail with one).
+   * Returns the pages freed.
+   */
+  private reclaimRotated(policy: EvictionPolicy, direct: boolean): number {
+    if (this.rotated.length === 0) return 0;
+    const keys = this.rotated.splice(0);
+    let freed = 0;
+    for (const key of keys) {
+      const folio = this.folioOfKey.get(key);
+      if (folio === undefined || !this.folios.test(folio, FolioFlag.Lru)) continue;
+      if (this.policyOf(folio) !== policy) {
+        this.rotated.push(key);
+        continue;
+      }
+      const nr = this.folios.nrPages(folio);
+      if (this.tryRelease(folio, -1) !== PageOpResult.Done) continue;
+      this.folioOfKey.delete(key);
+      this.unaccount(folio, nr);
+      policy.remove(key);
+      freed += nr;
+      this.vm.events[direct ? VmEvent.PgstealDirect : VmEvent.PgstealKswapd] += nr;
+    }
+    return freed;
+  }
+
   /** Isolates, locks and offers one victim to its owner; puts it back unless the owner let it go. */
   private tryRelease(folio: number, shadow: number): PageOpResult {
     const f = this.folios;
@@ -338,6 +389,7 @@ export class Reclaim {
     const nr = f.nrPages(folio);
     if (f.test(folio, FolioFlag.Writeback)) {
       ev[VmEvent.ReclaimSkipWriteback] += nr;
+      f.set(folio, FolioFlag.Reclaim); // free it when its writeback ends (rotateReclaimable)
       return PageOpResult.Busy;
     }
     // A dirty file folio waits for the flusher; a dirty anonymous one is its owner's to swap out.
@@ -364,6 +416,8 @@ export class Reclaim {
         result = PageOpResult.Busy;
       } else {
         result = owner.release(folio, { caller: PageOpCaller.Reclaim, shadow });
+        // The owner started writing it out (pageout to swap): free it when that ends.
+        if (result !== PageOpResult.Done && f.test(folio, FolioFlag.Writeback)) f.set(folio, FolioFlag.Reclaim);
       }
     } finally {
       f.clear(folio, FolioFlag.Isolated | FolioFlag.Locked);

@@ -19,6 +19,8 @@ export interface Meminfo {
   Dirty: number;
   Writeback: number;
   AnonPages: number;
+  /** Anonymous memory in 2 MiB transparent huge pages (PTE-mapped here). */
+  AnonHugePages: number;
   /** Page-cache pages mapped into address spaces. */
   Mapped: number;
   Slab: number;
@@ -32,6 +34,8 @@ export interface Meminfo {
   HugePages_Total: number;
   HugePages_Free: number;
   HugePages_Rsvd: number;
+  /** Surplus huge pages (overcommit): always 0, as the pool never overcommits here. */
+  HugePages_Surp: number;
   Hugepagesize: number;
   Hugetlb: number;
 }
@@ -63,6 +67,7 @@ export function meminfo(frames: number, vm: VmStat, pages: PageAllocator, hugetl
     Dirty: k(s[Stat.Dirty]!),
     Writeback: k(s[Stat.Writeback]!),
     AnonPages: k(s[Stat.AnonPages]!),
+    AnonHugePages: k(s[Stat.AnonThps]! << HUGETLB_ORDER),
     Mapped: k(s[Stat.FileMapped]!),
     Slab: k(s[Stat.SlabReclaimable]! + s[Stat.SlabUnreclaimable]!),
     SReclaimable: k(s[Stat.SlabReclaimable]!),
@@ -75,6 +80,7 @@ export function meminfo(frames: number, vm: VmStat, pages: PageAllocator, hugetl
     HugePages_Total: hugetlb.total,
     HugePages_Free: hugetlb.free,
     HugePages_Rsvd: hugetlb.reserved,
+    HugePages_Surp: 0,
     Hugepagesize: (PAGE_SIZE << HUGETLB_ORDER) / 1024,
     Hugetlb: ((PAGE_SIZE << HUGETLB_ORDER) / 1024) * hugetlb.total,
   };

@@ -11,10 +11,11 @@ import { FolioFlag } from "../folio.js";
 import { PageOpCaller, PageOpResult } from "../page-owner.js";
 import { VmEvent } from "../vmstat.js";
 import {
-  FAULT_AROUND_PAGES, MADV_DONTNEED, MADV_HWPOISON, MADV_NORMAL, MADV_SOFT_OFFLINE, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED,
-  MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MAX_MAP_COUNT, MMAP_BASE, MMAP_MIN_ADDR, MS_ASYNC, MS_INVALIDATE, MS_SYNC,
-  PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, TASK_SIZE,
+  FAULT_AROUND_PAGES, HPAGE_PMD_ORDER, HPAGE_PMD_SIZE, MADV_DONTNEED, MADV_HUGEPAGE, MADV_HWPOISON, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_SOFT_OFFLINE, MADV_RANDOM,
+  MADV_SEQUENTIAL, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_HUGETLB, MAP_NORESERVE, MAP_PRIVATE, MAP_SHARED, MAX_MAP_COUNT, MMAP_BASE,
+  MMAP_MIN_ADDR, MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_NONE, PROT_READ, PROT_WRITE, TASK_SIZE,
 } from "./constants.js";
+import type { HugetlbRegion } from "./hugetlb-region.js";
 import { MemoryAccessError, type AccessKind } from "./errors.js";
 import { PTES_PER_TABLE, PageTables, Pte, isPoisonPte, ptePfn } from "./page-table.js";
 import { ZapMode } from "./rmap.js";
@@ -32,7 +33,7 @@ export interface MmapRequest {
   length: number;
   /** PROT_NONE or PROT_READ | PROT_WRITE | PROT_EXEC bits. */
   prot: number;
-  /** MAP_SHARED or MAP_PRIVATE, optionally with MAP_ANONYMOUS, MAP_FIXED or MAP_FIXED_NOREPLACE. */
+  /** MAP_SHARED or MAP_PRIVATE, optionally with MAP_ANONYMOUS, MAP_FIXED or MAP_FIXED_NOREPLACE, MAP_HUGETLB (with MAP_ANONYMOUS), MAP_NORESERVE. */
   flags: number;
   /** The file to map (required without MAP_ANONYMOUS, refused with it). */
   file?: MappableFile;
@@ -41,7 +42,9 @@ export interface MmapRequest {
 }
 
 const KNOWN_PROT = PROT_READ | PROT_WRITE | PROT_EXEC;
-const KNOWN_FLAGS = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE;
+const KNOWN_FLAGS = MAP_SHARED | MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE | MAP_HUGETLB | MAP_NORESERVE;
+/** Small pages per huge page (a hugetlb page, or a PMD-sized THP). */
+const HPAGE_PAGES = 1 << HPAGE_PMD_ORDER;
 /** Loads and stores up to this many bytes within a page copy byte by byte: no view object, nothing allocated. */
 const SMALL_COPY = 64;
 /** A fault retries this often when what it waited for changed under it (truncate, reclaim) before giving up. */
@@ -100,6 +103,12 @@ export class AddressSpace {
    * EEXIST (MAP_FIXED_NOREPLACE over a mapping), EPERM (a fixed address below 64 KiB), ENOMEM (no
    * room, beyond the user address space, or more than 65530 mappings). With MAP_FIXED, whatever
    * was mapped in the range is unmapped first, as munmap would.
+   *
+   * Placement: without a usable hint, an anonymous mapping whose length is a multiple of 2 MiB is
+   * placed 2 MiB-aligned unless transparent huge pages are "never" (thp_get_unmapped_area), so its
+   * faults can get whole huge pages. MAP_HUGETLB (with MAP_ANONYMOUS only: EINVAL otherwise) rounds
+   * the length up to 2 MiB, needs a 2 MiB-aligned fixed address (EINVAL) and reserves its huge pages
+   * in the pool now: ENOMEM if the pool cannot cover them, unless MAP_NORESERVE.
    */
   mmap(request: MmapRequest): number {
     this.checkAlive("mmap");
@@ -113,32 +122,45 @@ export class AddressSpace {
     const type = flags & (MAP_SHARED | MAP_PRIVATE);
     if (type !== MAP_SHARED && type !== MAP_PRIVATE) throw e("EINVAL", "flags need exactly one of MAP_SHARED and MAP_PRIVATE");
     if (!Number.isSafeInteger(offset) || offset < 0 || offset % PAGE_SIZE !== 0) throw e("EINVAL", `offset ${String(offset)} must be a non-negative multiple of ${PAGE_SIZE}`);
-    const length = Math.ceil(request.length / PAGE_SIZE) * PAGE_SIZE;
+    let length = Math.ceil(request.length / PAGE_SIZE) * PAGE_SIZE;
     if (length > TASK_SIZE - MMAP_MIN_ADDR) throw e("ENOMEM", `${length} bytes do not fit in the user address space`);
     const anonymous = (flags & MAP_ANONYMOUS) !== 0;
+    const hugetlb = (flags & MAP_HUGETLB) !== 0;
+    if (hugetlb && !anonymous) throw e("EINVAL", "MAP_HUGETLB needs MAP_ANONYMOUS (hugetlbfs files are not modelled)");
     if (anonymous && file !== undefined) throw e("EINVAL", "MAP_ANONYMOUS maps no file");
     if (!anonymous) {
       if (file === undefined || file === null) throw e("EBADF", "a mapping without MAP_ANONYMOUS needs a file");
       if (offset + length > MAX_FILE_BYTES) throw e("EINVAL", `offset ${offset} + length ${length} is beyond the largest file`);
       if (type === MAP_SHARED && prot & PROT_WRITE && !file.writable) throw e("EACCES", `${file.label} is not open for writing, so it cannot be mapped shared and writable`);
     }
+    if (hugetlb) length = Math.ceil(length / HPAGE_PMD_SIZE) * HPAGE_PMD_SIZE;
+    const align = hugetlb || (anonymous && length % HPAGE_PMD_SIZE === 0 && this.mm.transparentHugepage !== "never") ? HPAGE_PMD_SIZE : PAGE_SIZE;
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
     let addr: number;
     if (fixed) {
       addr = request.addr ?? NaN;
       if (!Number.isSafeInteger(addr) || addr % PAGE_SIZE !== 0) throw e("EINVAL", `fixed address ${String(request.addr)} must be page-aligned`);
+      if (hugetlb && addr % HPAGE_PMD_SIZE !== 0) throw e("EINVAL", `fixed address 0x${addr.toString(16)} of a MAP_HUGETLB mapping must be 2 MiB-aligned`);
       if (addr < MMAP_MIN_ADDR) throw e("EPERM", `address 0x${addr.toString(16)} is below the lowest mappable address 0x${MMAP_MIN_ADDR.toString(16)}`);
       if (addr + length > TASK_SIZE) throw e("ENOMEM", `[0x${addr.toString(16)}, 0x${(addr + length).toString(16)}) is beyond the user address space`);
       if (flags & MAP_FIXED_NOREPLACE && this.overlaps(addr, addr + length)) throw e("EEXIST", `[0x${addr.toString(16)}, 0x${(addr + length).toString(16)}) overlaps an existing mapping`);
+      this.checkHugeSplit(addr, addr + length, "mmap");
       // Replacing mappings can split one in two: one more at most.
       if (this.vmas.length + 2 > MAX_MAP_COUNT) throw e("ENOMEM", `${this.vmas.length} mappings is the limit`);
     } else {
       if (this.vmas.length + 1 > MAX_MAP_COUNT) throw e("ENOMEM", `${this.vmas.length} mappings is the limit`);
-      addr = this.findRoom(request.addr, length);
+      addr = this.findRoom(request.addr, length, align, hugetlb);
       if (addr < 0) throw e("ENOMEM", `no free range of ${length} bytes in the address space`);
     }
+    // The last check: the reservation (hugetlb_reserve_pages) is ENOMEM when the pool cannot cover the pages.
+    let huge: HugetlbRegion | null = null;
+    if (hugetlb) {
+      const label = `huge pages at 0x${addr.toString(16)} in ${this.label}`;
+      huge = this.mm.createHugetlbRegion(label, length / HPAGE_PMD_SIZE, (flags & MAP_NORESERVE) !== 0);
+    }
     if (fixed) this.removeRange(addr, addr + length);
-    const vma = new Vma(this, addr, addr + length, prot, type | (anonymous ? MAP_ANONYMOUS : 0), anonymous ? null : file!, offset / PAGE_SIZE, null, 0);
+    const vmaFlags = type | (anonymous ? MAP_ANONYMOUS : 0) | (hugetlb ? MAP_HUGETLB : 0);
+    const vma = new Vma(this, addr, addr + length, prot, vmaFlags, anonymous ? null : file!, offset / PAGE_SIZE, null, 0, MADV_NORMAL, 0, huge);
     this.insert(vma);
     return addr;
   }
@@ -146,13 +168,17 @@ export class AddressSpace {
   /**
    * Removes the mappings in [addr, addr + length) (munmap(2)), splitting a mapping that straddles
    * either end. Stores through shared mappings stay in the file's dirty pages; anonymous pages and
-   * private copies are freed. Unmapping a range that holds no mapping is not an error. Throws
-   * EINVAL for an unaligned address, a length that is not positive or a range beyond user space,
-   * ENOMEM when a split would pass the mapping limit.
+   * private copies are freed (a transparent huge page unmapped in part is split, and only its
+   * unmapped pages go); huge pages of a MAP_HUGETLB mapping go back to the pool with the
+   * reservations of those never faulted in. Unmapping a range that holds no mapping is not an
+   * error. Throws EINVAL for an unaligned address, a length that is not positive, a range beyond
+   * user space or one that would cut a MAP_HUGETLB mapping inside a huge page, ENOMEM when a split
+   * would pass the mapping limit.
    */
   munmap(addr: number, length: number): void {
     this.checkAlive("munmap");
     const end = this.checkRange(addr, length, "munmap");
+    this.checkHugeSplit(addr, end, "munmap");
     if (this.vmas.length + 1 > MAX_MAP_COUNT && this.splits(addr, end) > 0) throw fail("ENOMEM", `${this.vmas.length} mappings is the limit`, { syscall: "munmap" });
     this.removeRange(addr, end);
   }
@@ -177,6 +203,7 @@ export class AddressSpace {
         throw fail("EACCES", `${vma.file.label} is not open for writing, so its shared mapping cannot become writable`, { syscall: "mprotect" });
       }
     }
+    this.checkHugeSplit(addr, end, "mprotect");
     if (this.vmas.length + this.splits(addr, end) > MAX_MAP_COUNT) throw fail("ENOMEM", `${this.vmas.length} mappings is the limit`, { syscall: "mprotect" });
     this.splitAt(addr);
     this.splitAt(end);
@@ -203,23 +230,34 @@ export class AddressSpace {
    * into the frame of each page (faulting it in first, as a load would): hard offline (the data of
    * a dirty page is lost, and the next access to it is SIGBUS with EHWPOISON) or soft offline (the
    * contents move to another frame); a frame whose handling failed is EBUSY, a page that cannot be
-   * faulted in EFAULT. Throws EINVAL (unaligned address, unknown advice); ENOMEM if part of the
-   * range is not mapped, after advising the parts that are (as Linux does).
+   * faulted in EFAULT. MADV_HUGEPAGE and MADV_NOHUGEPAGE allow or forbid transparent huge pages for
+   * later anonymous faults in the range (see {@link UserMemory.thpOrdersFor}). On a MAP_HUGETLB
+   * mapping, MADV_DONTNEED needs a 2 MiB-aligned start and drops whole huge pages up to the last
+   * 2 MiB boundary of the range. Throws EINVAL (unaligned address, unknown advice, a split inside a
+   * huge page); ENOMEM if part of the range is not mapped, after advising the parts that are (as
+   * Linux does).
    */
   madvise(addr: number, length: number, advice: number): void {
     this.checkAlive("madvise");
-    const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE];
+    const known = [MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_HUGEPAGE, MADV_NOHUGEPAGE];
     if (!known.includes(advice)) {
-      throw fail("EINVAL", `advice ${String(advice)} is not one of MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE`, { syscall: "madvise" });
+      throw fail("EINVAL", `advice ${String(advice)} is not one of MADV_NORMAL, MADV_RANDOM, MADV_SEQUENTIAL, MADV_WILLNEED, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE, MADV_HUGEPAGE, MADV_NOHUGEPAGE`, { syscall: "madvise" });
     }
     if (length === 0 && Number.isSafeInteger(addr) && addr % PAGE_SIZE === 0) return;
     const end = this.checkRange(addr, length, "madvise");
     const hole = this.firstHole(addr, end);
     if (advice === MADV_DONTNEED) {
-      for (const vma of this.overlapping(addr, end)) {
+      const vmas = this.overlapping(addr, end);
+      for (const vma of vmas) {
+        if (vma.huge !== null && Math.max(addr, vma.start) % HPAGE_PMD_SIZE !== 0) {
+          throw fail("EINVAL", `MADV_DONTNEED of a MAP_HUGETLB mapping must start on a 2 MiB boundary, not at 0x${Math.max(addr, vma.start).toString(16)}`, { syscall: "madvise" });
+        }
+      }
+      for (const vma of vmas) {
         const from = Math.max(addr, vma.start) / PAGE_SIZE;
-        const to = Math.min(end, vma.end) / PAGE_SIZE;
-        this.zap(vma, from, to, !vma.shared);
+        let to = Math.min(end, vma.end) / PAGE_SIZE;
+        if (vma.huge !== null) to -= to % HPAGE_PAGES; // whole huge pages only
+        if (to > from) this.zap(vma, from, to, !vma.shared);
       }
     } else if (advice === MADV_WILLNEED) {
       for (const vma of this.overlapping(addr, end)) {
@@ -231,9 +269,13 @@ export class AddressSpace {
     } else if (advice === MADV_HWPOISON || advice === MADV_SOFT_OFFLINE) {
       this.injectMemoryError(addr, end, advice === MADV_HWPOISON);
     } else if (this.vmas.length + this.splits(addr, end) <= MAX_MAP_COUNT) {
+      this.checkHugeSplit(addr, end, "madvise");
       this.splitAt(addr);
       this.splitAt(end);
-      for (const vma of this.overlapping(addr, end)) vma.advice = advice;
+      for (const vma of this.overlapping(addr, end)) {
+        if (advice === MADV_HUGEPAGE || advice === MADV_NOHUGEPAGE) vma.hugepage = advice;
+        else vma.advice = advice;
+      }
     } else {
       throw fail("ENOMEM", `${this.vmas.length} mappings is the limit`, { syscall: "madvise" });
     }
@@ -421,6 +463,7 @@ export class AddressSpace {
   /** One attempt at a fault; false when the page changed while it waited and it must start over. */
   private faultPage(vma: Vma, vpn: number, write: boolean): boolean {
     const pte = this.pageTables.get(vpn);
+    if (vma.huge !== null) return this.hugetlbFault(vma, vpn, pte);
     if (pte & Pte.Present) {
       // Only a store to a read-only entry faults on a present PTE.
       if (pte & Pte.Special) return this.anonymousFault(vma, vpn, pte, true);
@@ -436,8 +479,10 @@ export class AddressSpace {
   /**
    * A fault on anonymous memory (do_anonymous_page, do_swap_page), or on a page a private file
    * mapping has its own copy of. A load of a page never touched maps the shared zero page; a store
-   * to it (or to the zero page) gets a fresh zeroed page. A page on swap is read back. A read
-   * fault maps the page writable only if it already has no swap copy to keep current.
+   * to it (or to the zero page) gets a fresh zeroed page — a large folio when transparent huge pages
+   * allow it ({@link hugeAnonymousFault}). A page on swap is read back. A read fault maps the page
+   * writable only if it already has no swap copy to keep current. A page of a large folio is mapped
+   * alone (the folio is then mapped in part).
    */
   private anonymousFault(vma: Vma, vpn: number, pte: number, write: boolean): boolean {
     const index = vma.anonIndexOf(vpn);
@@ -447,6 +492,7 @@ export class AddressSpace {
       return true;
     }
     const region = this.regionOf(vma);
+    if (write && !region.has(index) && this.hugeAnonymousFault(vma, vpn, region)) return true;
     const swapIns = this.mm.vm.events[VmEvent.SwapIn]!;
     pt.prepare(vpn);
     const folio = region.faultIn(index, write);
@@ -456,7 +502,80 @@ export class AddressSpace {
     const f = this.mm.folios;
     const writable = write || (vma.prot & PROT_WRITE && f.test(folio, FolioFlag.Dirty));
     if (pte & Pte.Present) pt.set(vpn, 0); // the zero page: no reference or mapcount to drop
-    this.mm.mapPage(pt, vpn, folio, f.pfn(folio), Pte.Accessed | (writable ? Pte.Write : 0) | (write ? Pte.Dirty : 0));
+    this.mm.mapPage(pt, vpn, folio, f.pfn(folio) + (index - f.index(folio)), Pte.Accessed | (writable ? Pte.Write : 0) | (write ? Pte.Dirty : 0));
+    return true;
+  }
+
+  /**
+   * A store to an untouched anonymous page where transparent huge pages are allowed
+   * (do_huge_pmd_anonymous_page; alloc_anon_folio for mTHP): for each allowed order, largest first,
+   * the naturally aligned run of pages holding the fault must lie in the VMA, with no page of it
+   * touched and no entry but the zero page's (Linux's huge zero page is replaced the same way); then
+   * one zeroed folio of that order is mapped by a PTE per page, all writable and dirty — a
+   * PTE-mapped THP, as there are no PMD mappings here. When no such folio can be had at once the
+   * next order is tried (thp_fault_fallback); false sends the fault on to order 0.
+   */
+  private hugeAnonymousFault(vma: Vma, vpn: number, region: AnonRegion): boolean {
+    const mask = this.mm.thpOrdersFor(vma);
+    if (mask === 0) return false;
+    const pt = this.pageTables;
+    for (let order = HPAGE_PMD_ORDER; order >= 1; order--) {
+      if (!(mask & (1 << order))) continue;
+      const n = 1 << order;
+      const head = vpn - (vpn % n);
+      if (head < vma.startVpn || head + n > vma.endVpn) continue;
+      const first = vma.anonIndexOf(head);
+      // Both checks stop at the first page in use: cheap where earlier faults fell back to order 0.
+      if (first + n > region.nrPages || !this.onlyZeroPages(head, n) || !region.isEmpty(first, n)) continue;
+      pt.prepare(head); // aligned runs never cross a page-table page
+      const folio = region.faultInLarge(first, order);
+      if (folio === 0) continue;
+      // The allocation may have reclaimed or compacted; nothing of ours can have moved, but check.
+      if (!this.onlyZeroPages(head, n)) {
+        region.discard(first, n);
+        return false;
+      }
+      const f = this.mm.folios;
+      const pfn = f.pfn(folio);
+      for (let i = 0; i < n; i++) {
+        if (pt.get(head + i) !== 0) pt.set(head + i, 0); // the zero page: no reference or mapcount to drop
+        this.mm.mapPage(pt, head + i, folio, pfn + i, Pte.Accessed | Pte.Write | Pte.Dirty);
+      }
+      return true;
+    }
+    return false;
+  }
+
+  /** True if every PTE of pages [head, head + n) is empty or maps the zero page. */
+  private onlyZeroPages(head: number, n: number): boolean {
+    const pt = this.pageTables;
+    for (let i = 0; i < n; i++) {
+      const pte = pt.get(head + i);
+      if (pte !== 0 && (pte & (Pte.Present | Pte.Special)) !== (Pte.Present | Pte.Special)) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A fault on a MAP_HUGETLB mapping (hugetlb_fault): the huge page holding the address is taken
+   * from the pool at its first fault (from the mapping's reservation; SIGBUS when none is left and
+   * the pool has no unreserved page) and mapped whole, a PTE per small page, writable when the
+   * mapping is; a store to an entry made read-only by mprotect makes it writable again (the mapping
+   * is the page's only user, so there is nothing to copy). A huge page with a memory error is SIGBUS.
+   */
+  private hugetlbFault(vma: Vma, vpn: number, pte: number): boolean {
+    const pt = this.pageTables;
+    if (pte & Pte.Present) {
+      pt.set(vpn, pte | Pte.Write | Pte.Dirty | Pte.Accessed);
+      return true;
+    }
+    const index = vma.anonIndexOf(vpn);
+    const head = vpn - (index % HPAGE_PAGES);
+    pt.prepare(head);
+    const folio = vma.huge!.faultIn((index - (index % HPAGE_PAGES)) / HPAGE_PAGES);
+    const pfn = this.mm.folios.pfn(folio);
+    const bits = vma.prot & PROT_WRITE ? Pte.Accessed | Pte.Write | Pte.Dirty : Pte.Accessed;
+    for (let i = 0; i < HPAGE_PAGES; i++) if (pt.get(head + i) === 0) this.mm.mapPage(pt, head + i, folio, pfn + i, bits);
     return true;
   }
 
@@ -698,7 +817,11 @@ export class AddressSpace {
     this.splitAt(end);
     const gone = this.overlapping(start, end);
     if (gone.length === 0) return;
-    for (const vma of gone) this.zap(vma, vma.startVpn, vma.endVpn, true);
+    for (const vma of gone) {
+      this.zap(vma, vma.startVpn, vma.endVpn, true);
+      // munmap gives back the reservations of huge pages it never used (hugetlb_vm_op_close).
+      if (vma.huge !== null) vma.huge.discard(vma.anonIndex / HPAGE_PAGES, vma.nrPages / HPAGE_PAGES, true);
+    }
     const first = this.vmas.indexOf(gone[0]!);
     this.vmas.splice(first, gone.length);
     for (const vma of gone) this.mm.detach(vma);
@@ -714,12 +837,15 @@ export class AddressSpace {
   private zap(vma: Vma, fromVpn: number, toVpn: number, discard: boolean, clearMarkers = true): void {
     const pt = this.pageTables;
     const f = this.mm.folios;
+    const huge = vma.huge !== null;
     pt.forEachPresent(fromVpn, toVpn, (vpn, pte) => {
-      const anon = (pte & Pte.Special) === 0 && f.test(f.fromPfn(ptePfn(pte)), FolioFlag.SwapBacked);
+      const anon = huge || ((pte & Pte.Special) === 0 && f.test(f.fromPfn(ptePfn(pte)), FolioFlag.SwapBacked));
       this.mm.unmapPage(pt, vpn, pte, discard && anon ? ZapMode.Drop : ZapMode.Transfer);
     });
     if (clearMarkers) pt.clearMarkers(fromVpn, toVpn);
     if (discard && vma.anon !== null) vma.anon.discard(vma.anonIndexOf(fromVpn), toVpn - fromVpn);
+    // Hugetlb ranges are whole huge pages (splits and MADV_DONTNEED keep them aligned).
+    if (discard && vma.huge !== null) vma.huge.discard(vma.anonIndexOf(fromVpn) / HPAGE_PAGES, (toVpn - fromVpn) / HPAGE_PAGES, false);
   }
 
   /** Splits the VMA strictly containing `addr` into two at `addr` (split_vma); both keep the file, region and indexes. */
@@ -727,10 +853,23 @@ export class AddressSpace {
     const vma = this.vmaAt(addr);
     if (vma === undefined || vma.start === addr) return;
     const pages = (addr - vma.start) / PAGE_SIZE;
-    const tail = new Vma(this, addr, vma.end, vma.prot, vma.flags, vma.file, vma.pgoff + pages, vma.anon, vma.anonIndex + pages, vma.advice);
+    const tail = new Vma(this, addr, vma.end, vma.prot, vma.flags, vma.file, vma.pgoff + pages, vma.anon, vma.anonIndex + pages, vma.advice, vma.hugepage, vma.huge);
     vma.end = addr;
     this.vmas.splice(this.vmas.indexOf(vma) + 1, 0, tail);
     this.mm.attach(tail);
+  }
+
+  /**
+   * Throws EINVAL if cutting at `start` or `end` would split a MAP_HUGETLB mapping inside a huge
+   * page (hugetlb_vm_op_split): its VMAs start and end on 2 MiB boundaries.
+   */
+  private checkHugeSplit(start: number, end: number, syscall: string): void {
+    for (const at of [start, end]) {
+      const v = this.vmaAt(at);
+      if (v !== undefined && v.huge !== null && v.start !== at && at % HPAGE_PMD_SIZE !== 0) {
+        throw fail("EINVAL", `0x${at.toString(16)} is inside a huge page of the MAP_HUGETLB mapping ${v.describe()}: it can only be cut on 2 MiB boundaries`, { syscall });
+      }
+    }
   }
 
   /** Splits that cutting at `start` and `end` would make. */
@@ -770,23 +909,25 @@ export class AddressSpace {
   }
 
   /**
-   * A free range of `length` bytes (get_unmapped_area): the hint if it is free and in range, else
-   * the highest free range below {@link MMAP_BASE} (top-down, as Linux lays out x86-64 processes).
-   * Returns -1 when nothing fits.
+   * A free range of `length` bytes (get_unmapped_area): the hint if it is free and in range (rounded
+   * up to `align` with `alignHint`, as hugetlb_get_unmapped_area does; thp_get_unmapped_area takes a
+   * free hint as it is), else the highest free range below {@link MMAP_BASE} starting on a multiple
+   * of `align` (top-down, as Linux lays out x86-64 processes). Returns -1 when nothing fits.
    */
-  private findRoom(hint: number | undefined, length: number): number {
+  private findRoom(hint: number | undefined, length: number, align = PAGE_SIZE, alignHint = false): number {
     if (hint !== undefined && Number.isSafeInteger(hint) && hint > 0) {
-      const at = Math.ceil(hint / PAGE_SIZE) * PAGE_SIZE;
+      const at = Math.ceil(hint / (alignHint ? align : PAGE_SIZE)) * (alignHint ? align : PAGE_SIZE);
       if (at >= MMAP_MIN_ADDR && at + length <= TASK_SIZE && !this.overlaps(at, at + length)) return at;
     }
+    const below = (top: number) => Math.floor((top - length) / align) * align;
     let top = MMAP_BASE;
     for (let i = this.vmas.length - 1; i >= 0; i--) {
       const v = this.vmas[i]!;
       if (v.start >= top) continue; // wholly above the search
-      if (v.end <= top && top - Math.max(v.end, MMAP_MIN_ADDR) >= length) return top - length;
+      if (v.end <= top && below(top) >= Math.max(v.end, MMAP_MIN_ADDR)) return below(top);
       top = v.start;
     }
-    if (top - MMAP_MIN_ADDR >= length) return top - length;
+    if (below(top) >= MMAP_MIN_ADDR) return below(top);
     return -1;
   }
 

@@ -3,6 +3,7 @@ export * from "./constants.js";
 export * from "./errors.js";
 export * from "./page-table.js";
 export * from "./vma.js";
+export * from "./hugetlb-region.js";
 export * from "./rmap.js";
 export * from "./address-space.js";
 export * from "./user-memory.js";

@@ -8,6 +8,7 @@ import { fail } from "../../errors.js";
 import { PAGE_SIZE } from "../../units.js";
 import type { AnonMemory, AnonRegion } from "../anon.js";
 import { FolioFlag, type FolioTable } from "../folio.js";
+import type { HugetlbPool } from "../hugetlb.js";
 import { MemdescType, PageFlag, type MemMap } from "../memmap.js";
 import { Gfp, type PageAllocator } from "../page-alloc.js";
 import { PageOpCaller, PageOpResult, type OwnerRegistry, type PageOwner } from "../page-owner.js";
@@ -16,10 +17,14 @@ import type { MemoryFailure } from "../memory-failure.js";
 import type { Reclaim } from "../reclaim.js";
 import { Stat, type VmStat } from "../vmstat.js";
 import { AddressSpace } from "./address-space.js";
-import { PROT_NONE, PROT_WRITE } from "./constants.js";
+import { HPAGE_PMD_ORDER, MADV_HUGEPAGE, MADV_NOHUGEPAGE, PROT_NONE, PROT_WRITE, type TransparentHugepageMode } from "./constants.js";
+import { HugetlbRegion } from "./hugetlb-region.js";
 import { Pte, isPoisonPte, makePte, ptePfn, type PageTables } from "./page-table.js";
 import { ReverseMap, ZapMode } from "./rmap.js";
 import type { MappableFile, Vma } from "./vma.js";
+
+/** Folio flags of pages that never count in `nr_mapped` (NR_FILE_MAPPED): anonymous and hugetlb memory. */
+const NOT_FILE = FolioFlag.SwapBacked | FolioFlag.Hugetlb;
 
 /** The owner of the zero page: it refuses everything, as nothing may change or take that page. */
 const ZERO_PAGE_OWNER: PageOwner = {
@@ -44,6 +49,11 @@ export class UserMemory {
   private readonly fileUsers = new Map<MappableFile, number>();
   /** Memory failure, for MADV_HWPOISON and MADV_SOFT_OFFLINE; set once at boot (it is built after this). */
   memoryFailure: MemoryFailure | undefined;
+  /** The hugetlb pool that MAP_HUGETLB mappings take their pages from; set once at boot. */
+  hugetlb: HugetlbPool | undefined;
+  private thpMode: TransparentHugepageMode = "madvise";
+  /** Bit `o` set: anonymous faults may allocate folios of order `o` (the enabled mTHP sizes). */
+  private thpOrderMask = 1 << HPAGE_PMD_ORDER;
 
   constructor(
     readonly memory: PhysicalMemory,
@@ -73,6 +83,61 @@ export class UserMemory {
   /** The live address spaces, in creation order. */
   addressSpaces(): AddressSpace[] {
     return [...this.spaces.values()];
+  }
+
+  /** When anonymous faults may allocate transparent huge pages (/sys/kernel/mm/transparent_hugepage/enabled). */
+  get transparentHugepage(): TransparentHugepageMode {
+    return this.thpMode;
+  }
+
+  /** The large folio orders anonymous faults may use, largest first (the enabled hugepages-<size>kB entries). */
+  get thpOrders(): number[] {
+    const out: number[] = [];
+    for (let o = HPAGE_PMD_ORDER; o >= 1; o--) if (this.thpOrderMask & (1 << o)) out.push(o);
+    return out;
+  }
+
+  /**
+   * Sets the transparent huge page mode and, optionally, the large folio orders an anonymous fault
+   * may use (each 1..9; 9 is the 2 MiB THP, smaller ones are mTHP sizes). Affects later faults only.
+   * Throws EINVAL for an unknown mode or a bad order, changing nothing.
+   */
+  setTransparentHugepage(mode: TransparentHugepageMode, orders?: readonly number[]): void {
+    if (mode !== "always" && mode !== "madvise" && mode !== "never") throw fail("EINVAL", `transparent hugepage mode ${String(mode)} is not always, madvise or never`);
+    let mask = this.thpOrderMask;
+    if (orders !== undefined) {
+      if (!Array.isArray(orders)) throw fail("EINVAL", "transparent hugepage orders must be an array of orders in 1..9");
+      mask = 0;
+      for (const o of orders) {
+        if (!Number.isInteger(o) || o < 1 || o > HPAGE_PMD_ORDER) throw fail("EINVAL", `transparent hugepage order ${String(o)} is outside 1..${HPAGE_PMD_ORDER}`);
+        mask |= 1 << o;
+      }
+    }
+    this.thpMode = mode;
+    this.thpOrderMask = mask;
+  }
+
+  /**
+   * The large folio orders (bit o for order o) a store fault in `vma` may try
+   * (thp_vma_allowable_orders): private anonymous memory only — not file mappings, their private
+   * copies (copy on write stays order 0), shared anonymous memory (Linux's shmem has its own
+   * setting, off by default) or hugetlb — under mode "always" unless MADV_NOHUGEPAGE, under
+   * "madvise" only with MADV_HUGEPAGE. 0 when none.
+   */
+  thpOrdersFor(vma: Vma): number {
+    if (this.thpMode === "never" || vma.file !== null || vma.shared || vma.huge !== null || vma.hugepage === MADV_NOHUGEPAGE) return 0;
+    if (this.thpMode === "madvise" && vma.hugepage !== MADV_HUGEPAGE) return 0;
+    return this.thpOrderMask;
+  }
+
+  /**
+   * The region of a new MAP_HUGETLB mapping of `nrHuge` huge pages, reserving them in the pool
+   * unless `noreserve` (hugetlb_reserve_pages). Throws ENOMEM when the pool cannot cover them (or the
+   * machine has no pool), creating nothing.
+   */
+  createHugetlbRegion(label: string, nrHuge: number, noreserve: boolean): HugetlbRegion {
+    if (this.hugetlb === undefined) throw fail("ENOMEM", "this machine has no hugetlb pool");
+    return new HugetlbRegion(this.hugetlb, this.folios, this.memory, this.owners, label, nrHuge, noreserve);
   }
 
   /**
@@ -115,7 +180,7 @@ export class UserMemory {
     pt.set(vpn, makePte(pfn, bits));
     const f = this.folios;
     f.get(folio);
-    if (f.addMapcount(folio, 1) === 1 && !f.test(folio, FolioFlag.SwapBacked)) this.vm.stat[Stat.FileMapped] += f.nrPages(folio);
+    if (f.addMapcount(folio, 1) === 1 && (f.flags(folio) & NOT_FILE) === 0) this.vm.stat[Stat.FileMapped] += f.nrPages(folio);
   }
 
   /** Maps the shared zero page read-only at page `vpn` (no reference, no mapcount: a special PTE). */
@@ -137,7 +202,7 @@ export class UserMemory {
       if (pte & Pte.Dirty) this.owners.get(f.owner(folio))?.dirty(folio, { caller: PageOpCaller.UserMapping });
       if (pte & Pte.Accessed) this.reclaim.markAccessed(folio);
     }
-    if (f.addMapcount(folio, -1) === 0 && !f.test(folio, FolioFlag.SwapBacked)) this.vm.stat[Stat.FileMapped] -= f.nrPages(folio);
+    if (f.addMapcount(folio, -1) === 0 && (f.flags(folio) & NOT_FILE) === 0) this.vm.stat[Stat.FileMapped] -= f.nrPages(folio);
     f.put(folio);
   }
 
@@ -150,6 +215,7 @@ export class UserMemory {
       this.fileUsers.set(vma.file, (this.fileUsers.get(vma.file) ?? 0) + 1);
     }
     if (vma.anon !== null) this.rmap.link(vma, vma.anon.id);
+    if (vma.huge !== null) this.rmap.link(vma, vma.huge.id);
   }
 
   /** A VMA got its anonymous region (its first anonymous or copied page). */
@@ -164,6 +230,7 @@ export class UserMemory {
    */
   detach(vma: Vma): void {
     if (vma.anon !== null && this.rmap.unlink(vma, vma.anon.id) === 0) vma.anon.destroy();
+    if (vma.huge !== null && this.rmap.unlink(vma, vma.huge.id) === 0) vma.huge.destroy();
     if (vma.file !== null) {
       this.rmap.unlink(vma, vma.file.ownerId);
       const users = (this.fileUsers.get(vma.file) ?? 1) - 1;
@@ -190,7 +257,8 @@ export class UserMemory {
    *    the VMA says (the file's page, or the region's), and is writable or dirty only when the folio
    *    is dirty — so writeback can never miss a store; zero-page entries are read-only, in
    *    anonymous memory;
-   *  - each folio's mapcount equals the PTEs mapping its pages, and its refcount covers them;
+   *  - each folio's mapcount (hugetlb pages' included) equals the PTEs mapping its pages, and its
+   *    refcount covers them; a hugetlb page is mapped only by its own MAP_HUGETLB mapping;
    *  - `nr_mapped` and `nr_page_table_pages` equal recounts, and page-table frames name their space;
    *  - the reverse map lists exactly the live VMAs.
    */
@@ -213,6 +281,7 @@ export class UserMemory {
       for (const vma of space.mappings()) {
         if (vma.file !== null) expectLink(vma.file.ownerId, vma);
         if (vma.anon !== null) expectLink(vma.anon.id, vma);
+        if (vma.huge !== null) expectLink(vma.huge.id, vma);
       }
       space.pageTables.forEachTable((firstVpn, table, pfn) => {
         tables++;
@@ -228,13 +297,14 @@ export class UserMemory {
     let mappedPages = 0;
     const map = this.memmap;
     for (let pfn = 0; pfn < map.frames; pfn++) {
-      if (map.type[pfn] !== MemdescType.Folio || !(map.flags[pfn]! & PageFlag.Head)) continue;
+      // Hugetlb pages in use are mapped too; free pool pages have no entries and no mapcount.
+      if ((map.type[pfn] !== MemdescType.Folio && map.type[pfn] !== MemdescType.Hugetlb) || !(map.flags[pfn]! & PageFlag.Head)) continue;
       const folio = map.ref[pfn]!;
       const counted = ptes.get(folio) ?? 0;
       const mapcount = f.mapcount(folio);
       if (mapcount !== counted) bad(`folio ${folio} (pfn ${pfn}) has mapcount ${mapcount} but ${counted} page-table entries map it`);
       if (counted > 0 && f.refcount(folio) < counted + 1) bad(`folio ${folio} is mapped ${counted} times but has only ${f.refcount(folio)} references`);
-      if (counted > 0 && !f.test(folio, FolioFlag.SwapBacked)) mappedPages += f.nrPages(folio);
+      if (counted > 0 && (f.flags(folio) & NOT_FILE) === 0) mappedPages += f.nrPages(folio);
     }
     if (this.vm.stat[Stat.FileMapped] !== mappedPages) bad(`nr_mapped is ${this.vm.stat[Stat.FileMapped]} but a recount finds ${mappedPages}`);
     if (this.vm.stat[Stat.PageTables] !== tables) bad(`nr_page_table_pages is ${this.vm.stat[Stat.PageTables]} but the address spaces hold ${tables}`);
@@ -272,7 +342,9 @@ export class UserMemory {
     const index = f.index(folio) + (pfn - f.pfn(folio));
     const owner = f.owner(folio);
     const anon = f.test(folio, FolioFlag.SwapBacked);
-    if (anon) {
+    if (f.test(folio, FolioFlag.Hugetlb)) {
+      if (vma.huge === null || owner !== vma.huge.id || index !== vma.anonIndexOf(vpn)) bad(`${at} maps huge page frame ${index} of owner ${owner}, not page ${vma.anonIndexOf(vpn)} of its hugetlb mapping`);
+    } else if (anon) {
       if (vma.anon === null || owner !== vma.anon.id || index !== vma.anonIndexOf(vpn)) bad(`${at} maps anonymous page ${index} of owner ${owner}, not page ${vma.anonIndexOf(vpn)} of its region`);
     } else {
       if (vma.file === null || owner !== vma.file.ownerId || index !== vma.pgoffOf(vpn)) bad(`${at} maps file page ${index} of owner ${owner}, not page ${vma.pgoffOf(vpn)} of the mapped file`);
