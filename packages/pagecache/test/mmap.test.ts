@@ -554,6 +554,8 @@ type Op =
   | { op: "madvise"; m: number }
   | { op: "reclaim"; pages: number }
   | { op: "migrate"; from: number }
+  | { op: "poison"; from: number; soft: boolean }
+  | { op: "unpoison" }
   | { op: "writeback" };
 
 const FILES = 2;
@@ -579,6 +581,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.constant({ op: "writeback" as const }),
   // Migrate one of the folios, chosen by its frame: file pages (mapped, dirty or not), private copies, metadata.
   fc.record({ op: fc.constant("migrate" as const), from: fc.nat(2047) }),
+  // Poison a frame: soft offline of any folio (its content moves; nothing may be lost), hard
+  // offline of a free frame or a clean folio (dropped and read again; nothing may be lost). Hard
+  // offline of dirty pages loses data and has its own campaign (memory-failure-campaign.test.ts).
+  fc.record({ op: fc.constant("poison" as const), from: fc.nat(4095), soft: fc.boolean() }),
+  fc.constant({ op: "unpoison" as const }),
 );
 
 /** A model page of a mapping: which file page it shows, or its private copy. */
@@ -592,9 +599,9 @@ interface ModelMapping {
   pages: Map<number, Uint8Array | null>;
 }
 
-test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate sequences, with large file and anonymous folios split by partial unmaps and truncates, keep contents, dirty state and mapcounts right", (t) => {
+test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate/poison sequences, with large file and anonymous folios split by partial unmaps and truncates, keep contents, dirty state and mapcounts right", (t) => {
   let runs = 0;
-  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0, migrated: 0, migratedMapped: 0, anonLarge: 0, splits: 0 };
+  const seen = { stores: 0, loads: 0, SIGSEGV: 0, SIGBUS: 0, copies: 0, reclaimed: 0, migrated: 0, migratedMapped: 0, anonLarge: 0, splits: 0, softOffline: 0, hardOffline: 0, hardOfflineMapped: 0 };
   fc.assert(
     // Every sequence starts with two mappings, so that most operations have something to act on.
     fc.property(mmapArb, mmapArb, fc.array(opArb, { minLength: 1, maxLength: 60, size: "max" }), (first, second, rest) => {
@@ -612,6 +619,8 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
       });
       s.syncAll();
       const maps: ModelMapping[] = [];
+      /** Frames taken offline by "poison" ops, given back by "unpoison" (and at the end). */
+      const poisoned: number[] = [];
       /** File byte at `pos`: zero past the end or where nothing was written. */
       const fileByte = (f: number, pos: number) => (pos < content[f]!.length ? content[f]![pos]! : 0);
       const pageOf = (f: number, pgoff: number) => Uint8Array.from({ length: PAGE_SIZE }, (_, i) => fileByte(f, pgoff * PAGE_SIZE + i));
@@ -766,9 +775,39 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
             }
             break;
           }
+          case "poison": {
+            // Candidates: any folio's frame for soft offline; free frames and clean folios for hard.
+            const candidates: number[] = [];
+            for (let p = 1; p < m.frames; p++) {
+              const type = m.memmap.type[p];
+              if (m.memoryFailure.isPoisoned(p)) continue;
+              if (type === MemdescType.Folio) {
+                const folio = m.folios.fromPfn(p);
+                if (o.soft || !m.folios.test(folio, FolioFlag.Dirty | FolioFlag.Writeback | FolioFlag.Locked)) candidates.push(p);
+              } else if (!o.soft && type === MemdescType.Buddy) {
+                candidates.push(p);
+              }
+            }
+            if (candidates.length === 0) break;
+            const pfn = candidates[o.from % candidates.length]!;
+            const mapped = m.memmap.type[pfn] === MemdescType.Folio && m.folios.mapcount(m.folios.fromPfn(pfn)) > 0;
+            const r = o.soft ? m.memoryFailure.softOffline(pfn) : m.memoryFailure.hardOffline(pfn);
+            if (r.dataLost) throw new Error(`${o.soft ? "soft" : "hard"} offline of frame ${pfn} lost data: ${r.detail}`);
+            if (r.action === "recovered") {
+              poisoned.push(pfn);
+              if (o.soft) seen.softOffline++;
+              else seen.hardOffline++;
+              if (!o.soft && mapped) seen.hardOfflineMapped++;
+            }
+            break;
+          }
+          case "unpoison":
+            for (const pfn of poisoned.splice(0)) m.memoryFailure.unpoison(pfn);
+            break;
         }
         check(JSON.stringify(o));
       }
+      for (const pfn of poisoned.splice(0)) m.memoryFailure.unpoison(pfn);
       // Everything reads back: every mapped page, and each file through read() and from the device.
       for (const mp of maps) {
         for (const [page, copy] of mp.pages) {
@@ -797,5 +836,5 @@ test("property: random map/unmap/store/load/write/truncate/msync/reclaim/migrate
   );
   t.true(runs >= 200);
   t.log(`${runs} sequences: ${JSON.stringify(seen)}`);
-  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0 && seen.migratedMapped > 0 && seen.anonLarge > 0 && seen.splits > 0, "every kind of outcome occurred");
+  t.true(seen.stores > 0 && seen.loads > 0 && seen.SIGSEGV > 0 && seen.SIGBUS > 0 && seen.copies > 0 && seen.reclaimed > 0 && seen.migratedMapped > 0 && seen.anonLarge > 0 && seen.splits > 0 && seen.softOffline > 0 && seen.hardOfflineMapped > 0, "every kind of outcome occurred");
 });
