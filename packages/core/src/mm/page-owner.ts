@@ -93,10 +93,15 @@ export interface PageOwner {
 
   /**
    * `migrate(src, dst)`: move the owner's use of `src` to `dst`, a freshly allocated folio of the
-   * same order. The owner copies the data and flags it cares about, switches its index entry and
-   * every mapping to `dst`, and drops its reference on `src`. Called by compaction, soft offline,
-   * memory failure (for large folios) and explicit migration, with `src` isolated and locked.
-   * Returns Done, or Busy/Pinned/WouldBlock/Unsupported leaving `src` exactly as it was.
+   * same order (refcount 1, which becomes the owner's reference). The owner copies the data and
+   * state it keeps (`moveFolioState`), points its index at `dst`, moves LRU membership
+   * (`reclaim.replace`) and drops its reference on `src`. Page tables are not its business:
+   * `Migration` has taken down every entry mapping `src` before the call and puts them back on
+   * whichever folio holds the data after it. Called through `Migration.migrateFolio` (compaction,
+   * soft offline, explicit migration), with `src` isolated and locked and the caller holding one
+   * reference: any reference beyond the owner's and the caller's is someone using the folio, and
+   * the answer is Pinned. Returns Done, or Busy/Pinned/WouldBlock/Failed/Unsupported leaving `src`
+   * exactly as it was.
    */
   migrate(src: number, dst: number, ctx: PageOpContext): PageOpResult;
 
