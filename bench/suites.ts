@@ -9,6 +9,7 @@ import { pagecacheSuite } from "./pagecache.js";
 import { policiesSuite } from "./policies.js";
 import { filesystemsSuite } from "./filesystems.js";
 import { mmapSuite } from "./mmap.js";
+import { fuseSuite } from "./fuse.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
@@ -17,4 +18,5 @@ export const SUITES: readonly Suite[] = [
   filesystemsSuite,
   fsSuite,
   mmapSuite,
+  fuseSuite,
 ];
