@@ -10,6 +10,8 @@ import { disableProgress } from "./progress.js";
 import { registerImages } from "./commands/images.js";
 import { registerReports } from "./commands/reports.js";
 import { registerRun } from "./commands/run.js";
+import { registerServe } from "./commands/serve.js";
+import { registerMountCommands } from "@folio/fuse/commands";
 import { registerBench, registerDemo } from "./commands/tools.js";
 
 /** The version printed by `folio --version`: the package's (this file is dist/src/program.js). */
@@ -44,11 +46,14 @@ Examples:
   folio run copy-tree --memory 128MiB --policy s3fifo
   folio meminfo --workload random-read --json
   folio memmap --workload fragment --out map.png
+  folio serve --workload tour
 See docs/CLI.md for every command.`);
   registerDemo(program);
   registerImages(program);
   registerRun(program);
   registerReports(program);
+  registerServe(program);
+  registerMountCommands(program);
   registerBench(program);
   return program;
 }

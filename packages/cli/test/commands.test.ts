@@ -122,7 +122,7 @@ for (const [what, args, check] of JSON_REPORTS) {
 }
 
 test("trace prints JSON lines of every source", async (t) => {
-  const r = await folio(["trace", "zoo", ...SMALL, "--limit", "500"], dir);
+  const r = await folio(["trace", "copy-tree", ...SMALL, "--limit", "500"], dir);
   t.is(r.code, 0, r.stderr);
   const records = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { t: number; event: string });
   t.is(records.length, 500);

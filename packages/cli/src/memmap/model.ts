@@ -77,13 +77,31 @@ export interface MemmapSnapshot {
 
 /** Classifies every frame of `machine`, from its struct page and the folio it leads to. */
 export function captureMemmap(machine: Machine): MemmapSnapshot {
+  const frames = machine.memmap.frames;
+  const cat = new Uint8Array(frames);
+  const freeBlocks: FreeBlock[] = [];
+  const freeByOrder = new Array<number>(NR_ORDERS).fill(0);
+  const counts = classifyFrames(machine, cat, (pfn, order) => {
+    freeBlocks.push({ pfn, order });
+    freeByOrder[order]!++;
+  });
+  const pageblocks = Math.ceil(frames / (1 << PAGEBLOCK_ORDER));
+  const pageblockTypes = Array.from({ length: pageblocks }, (_, b) => MIGRATE_TYPE_NAMES[machine.pages.pageblockMigrateType(b << PAGEBLOCK_ORDER)]!);
+  return { frames, cat, counts, freeBlocks, freeByOrder, pageblockTypes };
+}
+
+/**
+ * The classification the picture colours by: writes the {@link Cat} of every frame of `machine`
+ * into `cat` (at least `machine.frames` long) and returns the frames per category, indexed by
+ * {@link Cat}. `freeHead`, if given, is called for the first frame of every free buddy block, in
+ * ascending pfn order, with the block's order, after that frame's category is stored. Reads the struct page table and the folio table
+ * only; allocates nothing per frame, so a live viewer can call it many times a second.
+ */
+export function classifyFrames(machine: Machine, cat: Uint8Array, freeHead?: (pfn: number, order: number) => void): number[] {
   const map = machine.memmap;
   const folios = machine.folios;
   const frames = map.frames;
-  const cat = new Uint8Array(frames);
   const counts = new Array<number>(MEMMAP_CATEGORIES.length).fill(0);
-  const freeBlocks: FreeBlock[] = [];
-  const freeByOrder = new Array<number>(NR_ORDERS).fill(0);
   let lastHandle = -1;
   let folioCat: Cat = Cat.FolioOther;
   for (let pfn = 0; pfn < frames; pfn++) {
@@ -92,14 +110,10 @@ export function captureMemmap(machine: Machine): MemmapSnapshot {
     switch (type) {
       case MemdescType.Buddy:
         c = Cat.Free;
-        if (map.flags[pfn]! & PageFlag.Buddy) {
-          const order = map.order[pfn]!;
-          freeBlocks.push({ pfn, order });
-          freeByOrder[order]!++;
-        }
         break;
       case MemdescType.PerCpu: c = Cat.PerCpu; break;
       case MemdescType.Folio: {
+        // The frames of one folio follow each other: classify the folio once, at its first frame.
         const h = map.ref[pfn]!;
         if (h !== lastHandle) {
           lastHandle = h;
@@ -121,13 +135,14 @@ export function captureMemmap(machine: Machine): MemmapSnapshot {
       case MemdescType.Offline: c = Cat.Poisoned; break;
       default: c = Cat.Reserved;
     }
-    if (map.flags[pfn]! & PageFlag.HwPoison) c = Cat.Poisoned;
+    const flags = map.flags[pfn]!;
+    if (flags & PageFlag.HwPoison) c = Cat.Poisoned;
     cat[pfn] = c;
     counts[c]!++;
+    // After the store: a caller may mark the block's head in the same array.
+    if (freeHead && c === Cat.Free && flags & PageFlag.Buddy) freeHead(pfn, map.order[pfn]!);
   }
-  const pageblocks = Math.ceil(frames / (1 << PAGEBLOCK_ORDER));
-  const pageblockTypes = Array.from({ length: pageblocks }, (_, b) => MIGRATE_TYPE_NAMES[machine.pages.pageblockMigrateType(b << PAGEBLOCK_ORDER)]!);
-  return { frames, cat, counts, freeBlocks, freeByOrder, pageblockTypes };
+  return counts;
 }
 
 /** What one cell of the picture stands for. */

@@ -95,6 +95,29 @@ export const BUILTIN_WORKLOADS: readonly BuiltinWorkload[] = [
       { op: "poison", count: 4, soft: true },
     ],
   })),
+  // For the live viewer: every kind of event in one run, each phase long enough to watch.
+  define("tour", "a tour of memory management: dirty data written back by the flusher, a file as large as memory forcing reclaim, refaults, small files deleted leaving memory fragmented, anonymous memory, compaction, memory errors", (memory) => {
+    const perDir = Math.max(2, Math.floor(shareOf(memory, 1 / 4) / (4 * KiB) / 16 / 2) * 2);
+    return {
+      seed: 11,
+      ops: [
+        { op: "write", path: "/log", size: shareOf(memory, 0.25), chunk: 64 * KiB },
+        { op: "sleep", ms: 6000 },
+        { op: "write", path: "/big", size: shareOf(memory, 1), chunk: 256 * KiB },
+        { op: "random-read", path: "/log", count: 2000 },
+        { op: "rm", path: "/big" },
+        { op: "repeat", times: 16, var: "d", ops: [{ op: "files", dir: "/small/d{d}", count: perDir, size: 4 * KiB }] },
+        { op: "sync" },
+        { op: "repeat", times: 16, var: "d", ops: [
+          { op: "repeat", times: perDir / 2, from: 0, step: 2, var: "i", ops: [{ op: "rm", path: "/small/d{d}/f{i}" }] },
+        ] },
+        { op: "anon", size: shareOf(memory, 0.1) },
+        { op: "compact" },
+        { op: "poison", count: 8 },
+        { op: "sleep", ms: 5000 },
+      ],
+    };
+  }),
 ];
 
 /** The built-in workload named `name`, or undefined. */

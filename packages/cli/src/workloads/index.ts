@@ -7,8 +7,8 @@ import { CliError } from "../errors.js";
 import type { Progress } from "../progress.js";
 import type { Session } from "../session.js";
 import { BUILTIN_WORKLOADS, builtinWorkload } from "./builtin.js";
-import { PROGRESS_SCALE, ScriptRunner, countSteps, readScript, type Script } from "./script.js";
-import { isBlockTrace, planBlockTrace, planBytes, planPageTrace, replay, type ReplayPlan } from "./trace.js";
+import { PROGRESS_SCALE, ScriptRunner, countSteps, readScript, type Script, type WorkloadStep } from "./script.js";
+import { isBlockTrace, planBlockTrace, planBytes, planPageTrace, replaySteps, type ReplayPlan } from "./trace.js";
 
 export * from "./builtin.js";
 export * from "./script.js";
@@ -27,11 +27,29 @@ export interface Workload {
   readonly minDisk: number;
   /** Units the progress bar counts to. */
   readonly steps: number;
+  /** Steps its stream numbers: the `step` of what {@link stream} yields runs from 1 to this. */
+  readonly stepCount: number;
   /**
    * Runs it; returns the system calls and allocations it made. A workload with a setup phase
    * calls `begin` when the setup is done, so measurements cover only what follows.
    */
   run(session: Session, progress: Progress, begin?: () => void): number;
+  /**
+   * The same run as a stream of operations, for a caller that pauses and steps it (the live
+   * viewer): each `next()` makes one system call or allocation (or one step that makes none, such
+   * as a sleep) and yields what it belonged to; the return value is what {@link run} returns.
+   * Draining the stream is exactly {@link run}; abandoning it with `return()` closes the files it
+   * had open and leaves the machine as it is.
+   */
+  stream(session: Session, progress: Progress, begin?: () => void): Generator<WorkloadStep, number, void>;
+}
+
+/** Runs a workload stream to its end; returns its return value. */
+export function drain<T>(stream: Generator<unknown, T, void>): T {
+  for (;;) {
+    const r = stream.next();
+    if (r.done) return r.value;
+  }
 }
 
 /**
@@ -57,10 +75,14 @@ function scriptWorkload(name: string, kind: WorkloadKind, script: Script): Workl
     name, kind, minDisk: 0,
     description: script.description || `workload script ${name}`,
     steps: countSteps(script.ops) * PROGRESS_SCALE,
+    stepCount: countSteps(script.ops),
     run(session, progress) {
+      return drain(this.stream(session, progress));
+    },
+    *stream(session, progress) {
       const runner = new ScriptRunner(session, script, progress);
       progress.update(0, this.steps);
-      runner.run();
+      yield* runner.steps();
       return runner.ops;
     },
   };
@@ -75,6 +97,8 @@ function traceWorkload(name: string, kind: WorkloadKind, plan: ReplayPlan): Work
     // The files, room for the filesystem's metadata and, for fs-log, for its cleaner to work.
     minDisk: Math.ceil((bytes * 1.5 + 16 * 1048576) / 1048576) * 1048576,
     steps: planBytes(plan) / 4096 + requests,
-    run: (session, progress, begin) => replay(session, plan, progress, begin),
+    stepCount: 2, // the setup, then the requests
+    run: (session, progress, begin) => drain(replaySteps(session, plan, progress, begin)),
+    stream: (session, progress, begin) => replaySteps(session, plan, progress, begin),
   };
 }

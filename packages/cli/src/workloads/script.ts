@@ -194,9 +194,25 @@ export function countSteps(ops: readonly ScriptOp[]): number {
 }
 
 /**
- * Runs a script on a session. `ops` counts the system calls and allocations made; the progress
- * bar advances once per step. What kernel memory the script allocates (anonymous memory, kmalloc,
- * vmalloc, huge pages) stays allocated, so reports after the run show it.
+ * One operation of a running workload, as {@link ScriptRunner.steps} and the replay of a trace
+ * yield it: a system call or an allocation (`write(2)` of one chunk, one page touched, one
+ * kmalloc), or a step that makes none (`sleep`). A viewer that pauses a workload stops it between
+ * two of these.
+ */
+export interface WorkloadStep {
+  /** The script step it belongs to, 1-based, repeats unrolled (a replayed trace: 1 its setup, 2 its requests). */
+  readonly step: number;
+  /** The operation: a script op name ("write", "random-read"…), or "setup" and "replay" for a trace. */
+  readonly op: string;
+  /** What it works on: a path, "/src → /dst", a size; "" when nothing in particular. */
+  readonly target: string;
+}
+
+/**
+ * Runs a script on a session, as a stream of operations ({@link steps}) or all at once
+ * ({@link run}). `ops` counts the system calls and allocations made; the progress bar advances
+ * once per step. What kernel memory the script allocates (anonymous memory, kmalloc, vmalloc,
+ * huge pages) stays allocated, so reports after the run show it.
  */
 export class ScriptRunner {
   /** System calls and allocations made so far. */
@@ -204,7 +220,9 @@ export class ScriptRunner {
   private readonly rng: Rng;
   private readonly spaces: AddressSpace[] = [];
   private buffer = new Uint8Array(0);
-  private steps = 0;
+  private stepsDone = 0;
+  /** The step being run: what every operation of it yields (one object per step, not per call). */
+  private current: WorkloadStep = { step: 0, op: "", target: "" };
 
   constructor(
     private readonly session: Session,
@@ -216,82 +234,99 @@ export class ScriptRunner {
 
   /** Runs every operation in order; errors carry the operation that failed. */
   run(): void {
-    this.runOps(this.script.ops, new Map());
+    const it = this.steps();
+    while (!it.next().done);
   }
 
-  private runOps(ops: readonly ScriptOp[], vars: Map<string, number>): void {
+  /**
+   * The script as a stream: each `next()` runs one system call or allocation (or one step that
+   * makes none, such as `sleep`) and yields what it belonged to. Abandoning the stream (`return()`)
+   * closes the files it had open. Errors carry the operation that failed, as {@link run}'s do.
+   */
+  *steps(): Generator<WorkloadStep, void, void> {
+    yield* this.runOps(this.script.ops, new Map());
+  }
+
+  private *runOps(ops: readonly ScriptOp[], vars: Map<string, number>): Generator<WorkloadStep, void, void> {
     for (const op of ops) {
       if (op.op === "repeat") {
         for (let k = 0; k < op.times; k++) {
           const inner = new Map(vars);
           inner.set(op.var, op.from + k * op.step);
-          this.runOps(op.ops, inner);
+          yield* this.runOps(op.ops, inner);
         }
         continue;
       }
+      this.current = { step: this.stepsDone + 1, op: op.op, target: targetOf(op, vars) };
+      const before = this.ops;
       try {
-        this.runOp(op, vars);
+        yield* this.runOp(op, vars);
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         if (typeof code !== "string") throw e;
-        throw new CliError(code, `workload step ${this.steps + 1} (${op.op}): ${withoutCode((e as Error).message, code)}`);
+        throw new CliError(code, `workload step ${this.stepsDone + 1} (${op.op}): ${withoutCode((e as Error).message, code)}`);
       }
-      this.progress.update(++this.steps * PROGRESS_SCALE);
+      // A step that made no call (sleep) is still one operation of the stream.
+      if (this.ops === before) yield this.current;
+      this.progress.update(++this.stepsDone * PROGRESS_SCALE);
     }
   }
 
   /** Reports that the current step is `done` of `total` along (long steps move the bar as they go). */
   private partly(done: number, total: number): void {
-    if (total > 0) this.progress.update(Math.floor((this.steps + Math.min(1, done / total)) * PROGRESS_SCALE));
+    if (total > 0) this.progress.update(Math.floor((this.stepsDone + Math.min(1, done / total)) * PROGRESS_SCALE));
   }
 
-  private runOp(op: ScriptOp, vars: Map<string, number>): void {
+  /** Counts one system call or allocation; the caller yields {@link current} after it. */
+  private call(): WorkloadStep {
+    this.ops++;
+    return this.current;
+  }
+
+  private *runOp(op: ScriptOp, vars: Map<string, number>): Generator<WorkloadStep, void, void> {
     const fs = this.session.fs;
     const m = this.session.machine;
-    const p = (path: string) => path.replace(/\{([a-z_][a-z0-9_]*)\}/gi, (whole, name: string) => {
-      const v = vars.get(name);
-      return v === undefined ? whole : String(v);
-    });
+    const p = (path: string) => substitute(path, vars);
     switch (op.op) {
       case "mkdir":
         fs.mkdirSync(p(op.path), { recursive: true });
-        this.ops++;
+        yield this.call();
         return;
       case "write":
       case "append":
-        this.writeFile(p(op.path), op.size, op.chunk, op.op === "append" ? "a" : "w");
+        yield* this.writeFile(p(op.path), op.size, op.chunk, op.op === "append" ? "a" : "w");
         return;
       case "read":
-        this.readFile(p(op.path), op.chunk);
+        yield* this.readFile(p(op.path), op.chunk);
         return;
       case "random-read":
       case "random-write":
-        this.randomIo(p(op.path), op.count, op.size, op.op === "random-write");
+        yield* this.randomIo(p(op.path), op.count, op.size, op.op === "random-write");
         return;
       case "files": {
         const dir = p(op.dir);
         fs.mkdirSync(dir, { recursive: true });
-        this.ops++;
+        yield this.call();
         for (let i = 0; i < op.count; i++) {
-          this.writeFile(`${dir}/f${i}`, op.size, 64 * KiB, "w");
+          yield* this.writeFile(`${dir}/f${i}`, op.size, 64 * KiB, "w");
           this.partly(i + 1, op.count);
         }
         return;
       }
       case "copy":
-        this.copy(p(op.from), p(op.to));
+        yield* this.copy(p(op.from), p(op.to));
         return;
       case "rm":
         fs.rmSync(p(op.path), { recursive: true, force: true });
-        this.ops++;
+        yield this.call();
         return;
       case "rename":
         fs.renameSync(p(op.from), p(op.to));
-        this.ops++;
+        yield this.call();
         return;
       case "truncate":
         fs.truncateSync(p(op.path), op.size);
-        this.ops++;
+        yield this.call();
         return;
       case "fsync": {
         const fd = fs.openSync(p(op.path), "r");
@@ -300,12 +335,12 @@ export class ScriptRunner {
         } finally {
           fs.closeSync(fd);
         }
-        this.ops++;
+        yield this.call();
         return;
       }
       case "sync":
         this.session.vfs.sync();
-        this.ops++;
+        yield this.call();
         return;
       case "remount": {
         // Unmount and mount again: everything written back, the page cache of the filesystem
@@ -314,6 +349,7 @@ export class ScriptRunner {
         vfs.umount("/");
         vfs.mount("/", options.fs, { device });
         this.ops += 2;
+        yield this.current;
         return;
       }
       case "sleep":
@@ -326,30 +362,33 @@ export class ScriptRunner {
         const one = new Uint8Array([1]);
         for (let off = 0; off < op.size; off += PAGE_SIZE) {
           space.store(addr + off, one);
-          this.ops++;
+          yield this.call();
         }
         return;
       }
       case "mmap":
-        this.mmapFile(p(op.path), op.write);
+        yield* this.mmapFile(p(op.path), op.write);
         return;
       case "kmalloc":
         for (let i = 0; i < op.count; i++) {
           m.kmem.kmalloc(op.size);
-          this.ops++;
+          yield this.call();
         }
         return;
       case "vmalloc":
         m.vmalloc.vmalloc(op.size);
-        this.ops++;
+        yield this.call();
         return;
       case "hugepages": {
         // Growing the pool stops quietly when no 2 MiB block is left (as nr_hugepages does): use
         // what the pool got.
         m.hugetlb.setPoolSize(op.pool);
+        yield this.call();
         const use = Math.min(op.use, m.hugetlb.free);
-        for (let i = 0; i < use; i++) m.hugetlb.alloc();
-        this.ops += 1 + use;
+        for (let i = 0; i < use; i++) {
+          m.hugetlb.alloc();
+          yield this.call();
+        }
         return;
       }
       case "poison":
@@ -360,13 +399,13 @@ export class ScriptRunner {
           const pfn = 1 + this.rng.below(m.frames - 1);
           if (op.soft) m.memoryFailure.softOffline(pfn);
           else m.memoryFailure.hardOffline(pfn);
-          this.ops++;
+          yield this.call();
         }
         return;
       case "compact":
         // echo 1 > /proc/sys/vm/compact_memory (order -1: the whole zone), or compaction for one order.
         m.compaction.compact({ order: op.order });
-        this.ops++;
+        yield this.call();
         return;
       case "repeat":
         return; // unrolled by runOps
@@ -380,11 +419,11 @@ export class ScriptRunner {
   }
 
   /** Writes `size` bytes of a pattern that differs by file and offset (so pages are not all alike). */
-  private writeFile(path: string, size: number, chunk: number, flags: "w" | "a"): void {
+  private *writeFile(path: string, size: number, chunk: number, flags: "w" | "a"): Generator<WorkloadStep, void, void> {
     const fs = this.session.fs;
     const fd = fs.openSync(path, flags);
-    this.ops++;
     try {
+      yield this.call();
       const buf = this.buf(chunk);
       let seed = hash(path);
       for (let done = 0; done < size; done += chunk) {
@@ -392,37 +431,37 @@ export class ScriptRunner {
         seed = (seed * 1103515245 + 12345) >>> 0;
         buf.fill(seed >>> 24, 0, n);
         fs.writeSync(fd, buf, 0, n);
-        this.ops++;
         this.partly(done + n, size);
+        yield this.call();
       }
     } finally {
       fs.closeSync(fd);
     }
   }
 
-  private readFile(path: string, chunk: number): void {
+  private *readFile(path: string, chunk: number): Generator<WorkloadStep, void, void> {
     const fs = this.session.fs;
     const fd = fs.openSync(path, "r");
-    this.ops++;
     try {
+      yield this.call();
       const buf = this.buf(chunk);
       const size = fs.fstatSync(fd).size;
       let done = 0;
       for (let n; (n = fs.readSync(fd, buf, 0, chunk, null)) > 0;) {
-        this.ops++;
         this.partly((done += n), size);
+        yield this.call();
       }
-      this.ops++;
+      yield this.call(); // the read that returned 0: end of file
     } finally {
       fs.closeSync(fd);
     }
   }
 
-  private randomIo(path: string, count: number, size: number, write: boolean): void {
+  private *randomIo(path: string, count: number, size: number, write: boolean): Generator<WorkloadStep, void, void> {
     const fs = this.session.fs;
     const fd = fs.openSync(path, write ? "r+" : "r");
-    this.ops++;
     try {
+      yield this.call();
       const slots = Math.floor(fs.fstatSync(fd).size / size);
       if (slots === 0) throw new CliError("EINVAL", `${path} is smaller than one ${size}-byte block: nothing to ${write ? "write" : "read"} at random`);
       const buf = this.buf(size);
@@ -434,8 +473,8 @@ export class ScriptRunner {
         } else {
           fs.readSync(fd, buf, 0, size, pos);
         }
-        this.ops++;
         if ((i & 63) === 0) this.partly(i, count);
+        yield this.call();
       }
     } finally {
       fs.closeSync(fd);
@@ -443,57 +482,84 @@ export class ScriptRunner {
   }
 
   /** Copies a file or a directory tree, like `cp -r`. */
-  private copy(from: string, to: string): void {
+  private *copy(from: string, to: string): Generator<WorkloadStep, void, void> {
     const fs = this.session.fs;
     const st = fs.statSync(from);
-    this.ops++;
+    yield this.call();
     if (st.isDirectory()) {
       fs.mkdirSync(to, { recursive: true });
-      this.ops++;
+      yield this.call();
       const names = fs.readdirSync(from);
-      this.ops++;
-      for (const name of names) this.copy(`${from}/${name}`, `${to}/${name}`);
+      yield this.call();
+      for (const name of names) yield* this.copy(`${from}/${name}`, `${to}/${name}`);
       return;
     }
     const src = fs.openSync(from, "r");
-    const dst = fs.openSync(to, "w");
-    this.ops += 2;
+    let dst = -1;
     try {
-      const buf = this.buf(64 * KiB);
+      dst = fs.openSync(to, "w");
+      this.ops++;
+      yield this.call();
       for (;;) {
+        const buf = this.buf(64 * KiB);
         const n = fs.readSync(src, buf, 0, 64 * KiB, null);
-        this.ops++;
+        yield this.call();
         if (n === 0) break;
         fs.writeSync(dst, buf, 0, n);
-        this.ops++;
+        yield this.call();
       }
     } finally {
       fs.closeSync(src);
-      fs.closeSync(dst);
+      if (dst >= 0) fs.closeSync(dst);
     }
   }
 
   /** Maps a file shared and touches every page (a load, or a store with `write`), then unmaps it. */
-  private mmapFile(path: string, write: boolean): void {
+  private *mmapFile(path: string, write: boolean): Generator<WorkloadStep, void, void> {
     const { fs, vfs, machine } = this.session;
     const fd = fs.openSync(path, write ? "r+" : "r");
-    this.ops++;
     const space = machine.mm.createAddressSpace("workload-mmap");
     try {
+      yield this.call();
       const size = fs.fstatSync(fd).size;
       if (size === 0) return;
       const addr = vfs.mmap(space, fd, { length: size, prot: PROT_READ | (write ? PROT_WRITE : 0), flags: MAP_SHARED });
-      this.ops++;
+      yield this.call();
       const one = new Uint8Array(1);
       for (let off = 0; off < size; off += PAGE_SIZE) {
         if (write) space.store(addr + off, one);
         else space.load(addr + off, one);
-        this.ops++;
+        yield this.call();
       }
     } finally {
       space.destroy();
       fs.closeSync(fd);
     }
+  }
+}
+
+/** `path` with every `{name}` replaced by the value of the enclosing repeat's variable. */
+function substitute(path: string, vars: ReadonlyMap<string, number>): string {
+  return path.replace(/\{([a-z_][a-z0-9_]*)\}/gi, (whole, name: string) => {
+    const v = vars.get(name);
+    return v === undefined ? whole : String(v);
+  });
+}
+
+/** What a step works on, for a viewer's status line. */
+function targetOf(op: ScriptOp, vars: ReadonlyMap<string, number>): string {
+  switch (op.op) {
+    case "copy":
+    case "rename": return `${substitute(op.from, vars)} → ${substitute(op.to, vars)}`;
+    case "files": return `${substitute(op.dir, vars)} (${op.count} files)`;
+    case "anon": case "vmalloc": return `${op.size} bytes`;
+    case "kmalloc": return `${op.count} × ${op.size} bytes`;
+    case "hugepages": return `pool ${op.pool}, use ${op.use}`;
+    case "poison": return `${op.count} frame(s), ${op.soft ? "soft" : "hard"}`;
+    case "compact": return op.order < 0 ? "whole memory" : `order ${op.order}`;
+    case "sleep": return `${op.ms} ms`;
+    case "sync": case "remount": case "repeat": return "";
+    default: return substitute(op.path, vars);
   }
 }
 

@@ -18,6 +18,7 @@ import { readTrace } from "@folio/policies";
 import { CliError, withoutCode } from "../errors.js";
 import type { Progress } from "../progress.js";
 import type { Session } from "../session.js";
+import type { WorkloadStep } from "./script.js";
 
 /** A trace ready to replay: files to create and requests against them. */
 export interface ReplayPlan {
@@ -156,35 +157,54 @@ export function planBytes(plan: ReplayPlan): number {
  * the measured part. The progress bar counts pages written, then requests.
  */
 export function replay(session: Session, plan: ReplayPlan, progress: Progress, begin?: () => void): number {
+  const it = replaySteps(session, plan, progress, begin);
+  for (;;) {
+    const r = it.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link replay} as a stream of operations: each `next()` makes one system call of the setup (a
+ * 1 MiB write; the remount that drops the cache is one step) or one request, and yields what it
+ * belonged to. The generator's return value is the system calls of the measured part.
+ */
+export function* replaySteps(session: Session, plan: ReplayPlan, progress: Progress, begin?: () => void): Generator<WorkloadStep, number, void> {
   const { fs, vfs, device, options } = session;
-  let ops = 0;
+  const setupStep: WorkloadStep = { step: 1, op: "setup", target: `${plan.files.length} file(s) under /trace` };
+  const replayStep: WorkloadStep = { step: 2, op: "replay", target: `${plan.file.length} requests` };
   fs.mkdirSync("/trace", { recursive: true });
+  yield setupStep;
   const chunk = new Uint8Array(1 << 20);
   const setup = planBytes(plan) / PAGE_SIZE;
   const total = setup + plan.file.length;
   let written = 0;
   for (const f of plan.files) {
     const fd = fs.openSync(f.path, "w");
-    let left = f.pages * PAGE_SIZE;
-    while (left > 0) {
-      const n = Math.min(left, chunk.length);
-      chunk.fill(left & 0xff, 0, n);
-      fs.writeSync(fd, chunk, 0, n);
-      left -= n;
-      ops++;
-      progress.update((written += n / PAGE_SIZE), total);
+    try {
+      let left = f.pages * PAGE_SIZE;
+      while (left > 0) {
+        const n = Math.min(left, chunk.length);
+        chunk.fill(left & 0xff, 0, n);
+        fs.writeSync(fd, chunk, 0, n);
+        left -= n;
+        progress.update((written += n / PAGE_SIZE), total);
+        yield setupStep;
+      }
+    } finally {
+      fs.closeSync(fd);
     }
-    fs.closeSync(fd);
-    ops += 2;
   }
   vfs.umount("/");
   vfs.mount("/", options.fs, { device });
+  yield setupStep;
   begin?.();
-  ops = 0;
-  const fds = plan.files.map((f) => fs.openSync(f.path, "r+"));
-  ops += fds.length;
-  const buf = new Uint8Array(PAGE_SIZE);
+  let ops = 0;
+  const fds: number[] = [];
   try {
+    for (const f of plan.files) fds.push(fs.openSync(f.path, "r+"));
+    ops += fds.length;
+    const buf = new Uint8Array(PAGE_SIZE);
     const requests = plan.file.length;
     for (let i = 0; i < requests; i++) {
       const fd = fds[plan.file[i]!]!;
@@ -193,6 +213,7 @@ export function replay(session: Session, plan: ReplayPlan, progress: Progress, b
       else fs.readSync(fd, buf, 0, PAGE_SIZE, pos);
       ops++;
       if ((i & 255) === 0) progress.update(setup + i, total);
+      yield replayStep;
     }
     progress.update(total, total);
   } finally {
