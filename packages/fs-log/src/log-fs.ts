@@ -45,6 +45,14 @@ import { fsck } from "./fsck.js";
 
 const UTF8 = new TextDecoder();
 
+/**
+ * Largest folio order of a file's mapping unless the mount option `maxOrder` (0..9) says otherwise:
+ * up to 2 MiB, as a Linux filesystem with large-folio support lets the page cache choose (the
+ * write path and readahead size each folio by the request). The mount lowers it to what one log
+ * unit can carry, so that a folio is always written in one unit.
+ */
+export const DEFAULT_MAX_ORDER = 9;
+
 /** Bytes a write() hands to performWrite between two dirty-throttle checks. */
 const WRITE_CHUNK = 1 << 20;
 /** relatime: atime is refreshed at most once a day unless older than mtime/ctime. */
@@ -141,7 +149,7 @@ export class LogFs implements SuperBlock, WritebackTarget {
   ) {
     this.readOnly = options?.readOnly === true;
     const order = options?.["maxOrder"];
-    this.maxOrder = typeof order === "number" && Number.isInteger(order) && order >= 0 && order <= 9 ? order : 0;
+    this.maxOrder = typeof order === "number" && Number.isInteger(order) && order >= 0 && order <= 9 ? order : DEFAULT_MAX_ORDER;
     const interval = options?.["cleanerIntervalMs"];
     this.cleanerIntervalNs = typeof interval === "number" && interval > 0 ? interval * 1e6 : SECOND;
   }
@@ -239,7 +247,23 @@ export class LogFs implements SuperBlock, WritebackTarget {
       }
     } finally {
       this.busy--;
+      this.quiesce();
       this.teardown();
+    }
+  }
+
+  /**
+   * Waits for every log write and read still in flight. After a shutdown nothing new is written,
+   * but units submitted before the failed one may still be on their way: an unmount that returned
+   * before they landed would let them reach the device after it — under fsck, or the next mount.
+   */
+  private quiesce(): void {
+    try {
+      this.writer?.drain();
+      this.drainReads();
+    } catch (e) {
+      // A wait that cannot end (the device is gone): nothing more can be done here.
+      if (!isFolioError(e)) throw e;
     }
   }
 
@@ -780,44 +804,52 @@ export class LogFs implements SuperBlock, WritebackTarget {
   }
 
   /**
-   * writeBegin: reserves one block for each page the write dirties that is not already dirty
-   * (ENOSPC now, never at writeback) but places nothing; then returns the locked folio, made
-   * uptodate first when the write does not cover it.
+   * writeBegin: returns the locked folio covering `pos`, made uptodate first when the write does
+   * not cover it, after reserving one block for each of its pages not already reserved (the whole
+   * folio is written back: ENOSPC now, never at writeback); places nothing.
+   *
+   * Large folios: only the folio's pages are reserved, not the rest of `len` (performWrite asks
+   * for up to a chunk; the next folios reserve theirs), so a write near a full log ends short at
+   * a folio's edge, or fails with ENOSPC when its first folio does not fit. A clean large folio
+   * the write covers only in part is split first: the log rewrites every page of a dirty folio,
+   * and a small overwrite must not dirty 2 MiB.
    */
   private prepareWrite(file: CachedFile, pos: number, len: number): number {
     const inode = this.inodeOfMapping(file.mapping);
     const f = this.cache.folios;
-    const first = Math.floor(pos / BLOCK_SIZE);
-    const last = Math.floor((pos + len - 1) / BLOCK_SIZE);
-    const fresh: number[] = [];
-    for (let i = first; i <= last; i++) if (!inode.reserved.has(i)) fresh.push(i);
-    this.checkSpace(fresh.length);
-    for (const i of fresh) this.reserve(inode, i);
-    let folio: number;
-    try {
-      folio = grabFolioForWrite(this.cache, file, pos, len);
-    } catch (e) {
-      for (const i of fresh) this.unreserve(inode, i);
-      throw e;
-    }
-    // Pages of the folio outside the write are written back with it: they need their blocks too.
-    const added = [...fresh];
-    for (let i = f.index(folio); i < f.index(folio) + f.nrPages(folio); i++) {
-      if (inode.reserved.has(i)) continue;
-      this.reserve(inode, i);
-      added.push(i);
-    }
-    if (!f.test(folio, FolioFlag.Uptodate)) {
+    for (;;) {
+      const folio = grabFolioForWrite(this.cache, file, pos, len);
       const start = f.index(folio) * BLOCK_SIZE;
-      if (!(pos === start && len === f.size(folio)) && !this.fillFolio(inode, folio)) {
-        // Nothing is dirtied, so nothing will be written: the space goes back.
-        for (const i of added) this.unreserve(inode, i);
+      const covers = pos === start && len >= f.size(folio);
+      if (f.nrPages(folio) > 1 && !covers && f.test(folio, FolioFlag.Uptodate) && !f.test(folio, FolioFlag.Dirty) && !f.test(folio, FolioFlag.Writeback)) {
+        if (this.cache.splitFolio(file.mapping, folio, 1) !== null) {
+          this.cache.unlock(folio);
+          f.put(folio);
+          continue; // the page at `pos` is a folio of its own now
+        }
+      }
+      const first = f.index(folio);
+      const added: number[] = [];
+      for (let i = first; i < first + f.nrPages(folio); i++) if (!inode.reserved.has(i)) added.push(i);
+      if (!this.fits(added.length)) {
+        // Making room may write back and clean, which locks folios: never with this one locked.
         this.cache.unlock(folio);
         f.put(folio);
-        throw fail("EIO", `read before write of inode ${inode.ino} at ${pos} failed`);
+        this.checkSpace(added.length);
+        continue;
       }
+      for (const i of added) this.reserve(inode, i);
+      if (!f.test(folio, FolioFlag.Uptodate)) {
+        if (!covers && !this.fillFolio(inode, folio)) {
+          // Nothing is dirtied, so nothing will be written: the space goes back.
+          for (const i of added) this.unreserve(inode, i);
+          this.cache.unlock(folio);
+          f.put(folio);
+          throw fail("EIO", `read before write of inode ${inode.ino} at ${pos} failed`);
+        }
+      }
+      return folio;
     }
-    return folio;
   }
 
   /** Reads a locked folio's blocks and waits (the folio stays locked); sets uptodate. Returns success. */

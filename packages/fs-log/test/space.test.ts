@@ -78,9 +78,9 @@ test("ENOSPC is reported by write, never by writeback; space comes back after un
   fs2.unmount();
 });
 
-test("the cleaner keeps an 80%-full filesystem working under random overwrites, without ENOSPC", (t) => {
+for (const maxOrder of [0, 9]) test(`maxOrder ${maxOrder}: the cleaner keeps an 80%-full filesystem working under random overwrites, without ENOSPC`, (t) => {
   const r = makeRig({ blocks: 8192, seed: 3 }); // 32 MiB: 63 segments of 128 blocks
-  let fs = mountFs(r);
+  let fs = mountFs(r, { maxOrder });
   const cap = fs.statfs().blocks;
   const fileBlocks = 64;
   const nFiles = Math.floor((0.8 * cap) / (fileBlocks + 0.1));
@@ -120,14 +120,17 @@ test("the cleaner keeps an 80%-full filesystem working under random overwrites, 
       add();
       fs.unmount();
       t.deepEqual(fsckOf(r), { clean: true, problems: [] });
-      fs = mountFs(r);
+      fs = mountFs(r, { maxOrder });
     }
   }
   add();
   t.is(total.enospc, 0);
-  t.is(total.pressureSyncs, 0);
+  // Large folios cost the log some room: a folio is written whole, in one unit (contiguous in a
+  // segment), so the cleaner now and then cannot keep up without a commit forcing superseded blocks dead.
+  if (maxOrder === 0) t.is(total.pressureSyncs, 0);
+  else t.true(total.pressureSyncs <= 5, `${total.pressureSyncs} pressure syncs`);
   t.true(total.segmentsCleaned > 50, `cleaned ${total.segmentsCleaned} segments`);
-  t.log(`${rounds} overwrites (${fsyncs} fsyncs) at ${((100 * full.live) / full.capacity).toFixed(1)}% full: ` +
+  t.log(`maxOrder ${maxOrder}: ${rounds} overwrites (${fsyncs} fsyncs, ${total.pressureSyncs} pressure syncs) at ${((100 * full.live) / full.capacity).toFixed(1)}% full: ` +
     `${total.segmentsCleaned} segments cleaned, ${total.blocksMoved} blocks moved, ${total.checkpoints} checkpoints, ${total.blocksWritten} log blocks written`);
   for (let k = 0; k < nFiles; k++) {
     const got = readAll(fs, inos[k]!);

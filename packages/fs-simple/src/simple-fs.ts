@@ -39,6 +39,14 @@ import { Inode, type InodeHost } from "./inode.js";
 import { mkfs } from "./mkfs.js";
 import { fsck } from "./fsck.js";
 
+/**
+ * Largest folio order of a regular file's mapping unless the mount option `maxOrder` (0..9) says
+ * otherwise: up to 2 MiB, as a Linux filesystem with large-folio support lets the page cache choose
+ * (the write path and readahead size each folio by the request; metadata, directories and
+ * symlinks stay in single pages, one per block).
+ */
+export const DEFAULT_MAX_ORDER = 9;
+
 /** Bytes a write() hands to performWrite between two dirty-throttle checks. */
 const WRITE_CHUNK = 1 << 20;
 /** relatime: atime is refreshed at most once a day unless older than mtime/ctime. */
@@ -136,7 +144,7 @@ export class SimpleFs implements SuperBlock {
   ) {
     this.readOnly = options?.readOnly === true;
     const order = options?.["maxOrder"];
-    this.maxOrder = typeof order === "number" && Number.isInteger(order) && order >= 0 && order <= 9 ? order : 0;
+    this.maxOrder = typeof order === "number" && Number.isInteger(order) && order >= 0 && order <= 9 ? order : DEFAULT_MAX_ORDER;
   }
 
   // ───────────────────────────── superblock operations ─────────────────────────────
@@ -637,6 +645,9 @@ export class SimpleFs implements SuperBlock {
       const inode = this.fileInode(file);
       fileWriteAndWaitRange(this.cache, file, this.writepagesFn());
       if (this.readOnly) return;
+      // Metadata a memory error destroyed can never be made durable: the call that would promise it fails, every time.
+      if (!inode.isReg && inode.mapping.lost.count !== 0) throw this.lostBlock(`block ${inode.mapping.lost.nextFrom(0)} of directory ${inode.ino}`);
+      this.checkInodeMeta(inode);
       if ((inode.dirty && (!datasync || inode.dataDirty)) || inode.metaDirty.size > 0) this.storeInode(inode);
       // The inode's table block and indirect blocks (also when background writeback stored
       // it earlier but has not written them yet), and the bitmaps.
@@ -811,27 +822,43 @@ export class SimpleFs implements SuperBlock {
   }
 
   /**
-   * writeBegin: allocates the blocks the write covers (all or none: ENOSPC changes nothing),
-   * then returns the locked folio, made uptodate first when the write does not cover it: pages
-   * with blocks on disk are read, new blocks and holes are zeroed.
+   * writeBegin: returns the locked folio covering `pos`, after allocating the blocks the write
+   * covers in it (all or none: ENOSPC changes no block), made uptodate first when the write does
+   * not cover it: pages with blocks on disk are read, new blocks and holes are zeroed.
+   *
+   * Blocks are allocated for this folio only (block_write_begin maps the buffers of one folio):
+   * `len` may run past the folio (performWrite asks for up to a chunk), and a block allocated now
+   * for a later folio would not be new when that folio's turn comes, so its garbage on the disk
+   * would be read into the part of the folio the write does not cover.
    */
   private prepareWrite(file: CachedFile, pos: number, len: number): number {
     const inode = this.fileInode(file as FsFile);
     const f = this.cache.folios;
     const first = Math.floor(pos / BLOCK_SIZE);
-    const last = Math.floor((pos + len - 1) / BLOCK_SIZE);
-    if (last >= MAX_FILE_BLOCKS) throw fail("EFBIG", `write at ${pos} is beyond the largest fs-simple file (${MAX_FILE_SIZE} bytes)`);
-    const log = this.mapRange(inode, first, last);
-    let folio: number;
-    try {
-      folio = grabFolioForWrite(this.cache, file, pos, len);
-    } catch (e) {
-      this.unmapRange(inode, log);
-      throw e;
+    const lastOfWrite = Math.floor((pos + len - 1) / BLOCK_SIZE);
+    if (lastOfWrite >= MAX_FILE_BLOCKS) throw fail("EFBIG", `write at ${pos} is beyond the largest fs-simple file (${MAX_FILE_SIZE} bytes)`);
+    let folio = grabFolioForWrite(this.cache, file, pos, len);
+    let log: AllocLog;
+    for (;;) {
+      const last = Math.min(lastOfWrite, f.index(folio) + f.nrPages(folio) - 1);
+      try {
+        log = this.mapRange(inode, first, last);
+        break;
+      } catch (e) {
+        // No room for the blocks of this whole folio: a single page may still fit, as Linux's
+        // per-block allocation would fill the disk to its last block. A new large folio holds
+        // nothing yet (it is not uptodate): drop it and write one page.
+        const retry = isFolioError(e, "ENOSPC") && last > first && f.nrPages(folio) > 1 && !f.test(folio, FolioFlag.Uptodate);
+        if (retry) this.cache.deleteFolio(file.mapping, folio);
+        this.cache.unlock(folio);
+        f.put(folio);
+        if (!retry) throw e;
+        folio = grabFolioForWrite(this.cache, file, pos, BLOCK_SIZE - (pos % BLOCK_SIZE));
+      }
     }
     if (!f.test(folio, FolioFlag.Uptodate)) {
       const start = f.index(folio) * BLOCK_SIZE;
-      if (!(pos === start && len === f.size(folio))) {
+      if (!(pos === start && len >= f.size(folio))) {
         try {
           this.fillFolioSync(inode, folio, new Set(log.mapped), pos);
         } catch (e) {
@@ -947,6 +974,9 @@ export class SimpleFs implements SuperBlock {
   /** The uptodate metadata folio of device block `block`, with a reference the caller puts. */
   private metaGet(block: number): number {
     if (!Number.isInteger(block) || block < 0 || block >= this.sb.blockCount) throw this.corrupt(`metadata block ${block} is outside the filesystem`);
+    // Its newest contents died with a memory error before they reached the disk: the copy there is
+    // older, and reading it back would silently undo changes (a bitmap handing out blocks twice).
+    if (this.bdev.lost.count !== 0 && this.bdev.lost.has(block)) throw this.lostBlock(`metadata block ${block}`);
     const f = this.cache.folios;
     for (let attempt = 0; ; attempt++) {
       let folio = this.cache.getFolio(this.bdev, block);
@@ -979,6 +1009,8 @@ export class SimpleFs implements SuperBlock {
   /** A fresh, zeroed metadata folio for a newly allocated block (never read: its old contents are garbage). */
   private metaNew(block: number): number {
     const f = this.cache.folios;
+    // Whatever a memory error destroyed in this block before it was freed no longer matters.
+    if (this.bdev.lost.count !== 0) this.bdev.lost.clear(block, 1);
     let folio = this.cache.getFolio(this.bdev, block);
     if (folio !== 0) {
       this.cache.lock(folio);
@@ -1024,6 +1056,7 @@ export class SimpleFs implements SuperBlock {
     const f = this.cache.folios;
     const folio = this.cache.getFolio(this.bdev, block);
     this.pendingMeta.delete(block);
+    if (this.bdev.lost.count !== 0) this.bdev.lost.clear(block, 1);
     if (folio === 0) return;
     this.cache.waitWriteback(folio);
     this.cache.lock(folio);
@@ -1063,6 +1096,49 @@ export class SimpleFs implements SuperBlock {
     if (end < start) return;
     writeCachePages(this.cache, this.bdev, { sync: true, start, end, nrToWrite: MAX_SAFE, reason: "fsync" }, (folio) => this.submitMeta(folio));
     if (start === end) this.pendingMeta.delete(start);
+  }
+
+  /**
+   * EIO if a metadata block in one of the ranges (first, last) was lost to a memory error: a
+   * durability call covering it cannot keep its promise, since the block's newest contents are
+   * gone and the disk holds an older copy.
+   */
+  private checkLostMeta(ranges: readonly (readonly [number, number])[]): void {
+    const lost = this.bdev.lost;
+    if (lost.count === 0) return;
+    for (const [first, last] of ranges) {
+      const b = lost.nextFrom(first);
+      if (b >= 0 && b <= last) throw this.lostBlock(`metadata block ${b}`);
+    }
+  }
+
+  /**
+   * EIO if metadata an fsync of `inode` makes durable was lost to a memory error: the bitmaps, the
+   * inode's table block, or any of its indirect blocks (a lost one leaves the disk's block map of
+   * the file older than the one in memory, whatever was written since).
+   */
+  private checkInodeMeta(inode: Inode): void {
+    const lost = this.bdev.lost;
+    if (lost.count === 0) return;
+    const loc = inodeLocation(this.sb, inode.ino);
+    this.checkLostMeta([[this.sb.blockBitmapStart, this.sb.inodeTableStart - 1], [loc.block, loc.block]]);
+    if (inode.isInline) return;
+    const ind = inode.ptrs[NDIR]!;
+    const dind = inode.ptrs[NDIR + 1]!;
+    if ((ind !== 0 && lost.has(ind)) || (dind !== 0 && lost.has(dind))) throw this.lostBlock(`indirect block ${lost.has(ind) ? ind : dind} of inode ${inode.ino}`);
+    if (dind === 0) return;
+    const children = this.metaRead(dind, (d, o) => Array.from({ length: PTRS_PER_BLOCK }, (_, i) => getU32(d, o + i * 4)));
+    for (const b of children) if (b !== 0 && lost.has(b)) throw this.lostBlock(`indirect block ${b} of inode ${inode.ino}`);
+  }
+
+  /**
+   * The error for a metadata, directory or symlink block whose dirty contents a memory error
+   * destroyed (the page cache recorded the loss): EIO, and the image is left marked not clean at
+   * unmount, as after a failed metadata write, so fsck runs.
+   */
+  private lostBlock(what: string): FolioError {
+    this.noteError(`${what} was lost to a memory error before it reached the disk`);
+    return fail("EIO", `${this.device.name}: ${what} was lost to a memory error before it reached the disk (it reads as EIO until unmount)`);
   }
 
   private checkMetaErrors(): void {
@@ -1224,6 +1300,31 @@ export class SimpleFs implements SuperBlock {
     return block;
   }
 
+  /**
+   * {@link bmap} of every file block in [first, last], reading each indirect block once: the
+   * blocks of one large folio share their indirect blocks, and a page fault on any of its pages
+   * checks them all (page_mkwrite).
+   */
+  private bmapRange(inode: Inode, first: number, last: number): number[] {
+    const out: number[] = [];
+    if (inode.isInline) return new Array<number>(last - first + 1).fill(0);
+    const tables = new Map<number, Uint8Array>();
+    for (let i = first; i <= last; i++) {
+      const path = blockPath(i);
+      let block = this.checkPtr(inode.ptrs[path[0]!]!, inode, `pointer ${path[0]}`);
+      for (let d = 1; d < path.length && block !== 0; d++) {
+        let table = tables.get(block);
+        if (table === undefined) {
+          table = this.metaRead(block, (data, off) => data.slice(off, off + BLOCK_SIZE));
+          tables.set(block, table);
+        }
+        block = this.checkPtr(getU32(table, path[d]! * 4), inode, `indirect block ${block} slot ${path[d]}`);
+      }
+      out.push(block);
+    }
+    return out;
+  }
+
   /** Blocks needed to map the holes among `indices` (data plus missing indirect blocks). */
   private blocksNeeded(inode: Inode, indices: number[]): number {
     const meta = new Set<string>();
@@ -1250,7 +1351,8 @@ export class SimpleFs implements SuperBlock {
   private mapRange(inode: Inode, first: number, last: number): AllocLog {
     const log: AllocLog = { mapped: [], meta: [] };
     const holes: number[] = [];
-    for (let i = first; i <= last; i++) if (this.bmap(inode, i) === 0) holes.push(i);
+    const blocks = this.bmapRange(inode, first, last);
+    for (let i = first; i <= last; i++) if (blocks[i - first] === 0) holes.push(i);
     if (holes.length === 0) return log;
     const need = this.blocksNeeded(inode, holes);
     if (need > this.sb.freeBlocks) {
@@ -1615,10 +1717,16 @@ export class SimpleFs implements SuperBlock {
     }
   }
 
-  /** The uptodate data folio covering file block `index` (read if needed), with a reference. */
+  /**
+   * The uptodate data folio covering file block `index` (read if needed), with a reference. A
+   * directory's or symlink's block lost to a memory error is EIO: its newest contents never reached
+   * the disk. (A regular file's lost pages are the page cache's business: reads of them fail, and
+   * the tail zeroing that comes here may work on the disk's copy, which nobody reads.)
+   */
   private dataFolio(inode: Inode, index: number): number {
     const f = this.cache.folios;
     const mapping = inode.mapping;
+    if (!inode.isReg && mapping.lost.count !== 0 && mapping.lost.has(index)) throw this.lostBlock(`block ${index} of ${inode.isDir ? "directory" : "symlink"} ${inode.ino}`);
     for (let attempt = 0; ; attempt++) {
       let folio = this.cache.getFolio(mapping, index);
       try {
@@ -1647,6 +1755,8 @@ export class SimpleFs implements SuperBlock {
   /** A new, zeroed, uptodate data folio at `index` (for a block just allocated), locked, with a reference. */
   private newDataFolio(inode: Inode, index: number): number {
     const f = this.cache.folios;
+    // A block just allocated: what a memory error destroyed at this index before is replaced whole.
+    if (inode.mapping.lost.count !== 0) inode.mapping.lost.clear(index, 1);
     let folio = this.cache.getFolio(inode.mapping, index);
     if (folio !== 0) {
       this.cache.lock(folio);
@@ -1990,6 +2100,11 @@ export class SimpleFs implements SuperBlock {
     for (const inode of this.inodes.values()) inode.queuedMeta.clear();
     this.flushDevice();
     this.checkMetaErrors();
+    // Everything else is written: what a memory error destroyed cannot be, so sync (and unmount) cannot promise it.
+    this.checkLostMeta([[0, this.sb.blockCount - 1]]);
+    for (const inode of this.inodes.values()) {
+      if (!inode.isReg && inode.mapping.lost.count !== 0) throw this.lostBlock(`block ${inode.mapping.lost.nextFrom(0)} of ${inode.isDir ? "directory" : "symlink"} ${inode.ino}`);
+    }
   }
 
   private teardown(): void {

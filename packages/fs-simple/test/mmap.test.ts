@@ -89,7 +89,8 @@ test("munmap, unmount and mount again: shared stores are in the file, private on
 });
 
 test("a store into a hole gets its block at page_mkwrite; on a full disk it is SIGBUS with ENOSPC and nothing is dirtied", (t) => {
-  const { fs, machine, ...r } = fresh(256);
+  // Single pages: with large folios, page_mkwrite gives the whole folio its blocks (the next test).
+  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 0 } });
   const ino = fs.create(fs.rootIno, "sparse", 0o644);
   const file = fs.open(ino, 2);
   fs.setattr(ino, { size: 16 * BS }); // all hole
@@ -115,6 +116,37 @@ test("a store into a hole gets its block at page_mkwrite; on a full disk it is S
   t.is(mm.load(a + 9 * BS, 1)[0], 0, "the failed store changed nothing");
   mm.msync(a, 16 * BS, MS_SYNC);
   t.is(readFile(fs, ino)[5 * BS], 7);
+  t.deepEqual(machine.verify(), []);
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
+  t.deepEqual(fsck({ ...r, machine }).problems, []);
+});
+
+test("large folios: a store into a hole gives the whole folio its blocks at page_mkwrite, so a later store in it needs none on a full disk", (t) => {
+  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 9 } });
+  const ino = fs.create(fs.rootIno, "sparse", 0o644);
+  const file = fs.open(ino, 2);
+  fs.setattr(ino, { size: 16 * BS });
+  const mm = machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  t.true(mm.load(a, 16 * BS).every((b) => b === 0), "a hole reads as zeros (readahead makes one large folio of it)");
+  mm.store(a + 5 * BS, Uint8Array.of(7));
+  t.is(fs.getattr(ino).blocks, 17 * (BS / 512), "every page of the folio got its block (and the indirect block pages 12-15 need)");
+  const filler = fs.open(fs.create(fs.rootIno, "filler", 0o644), 2);
+  let filled = 0;
+  try {
+    for (;;) filled += fs.write(filler, filled, new Uint8Array(64 * BS), 0, 64 * BS);
+  } catch (e) {
+    t.is((e as { code?: string }).code, "ENOSPC");
+  }
+  fs.release(filler);
+  t.is(fs.statfs().bfree, 0, "the disk is full to its last block");
+  t.notThrows(() => mm.store(a + 9 * BS, Uint8Array.of(8)));
+  mm.msync(a, 16 * BS, MS_SYNC);
+  const got = readFile(fs, ino);
+  t.is(got[5 * BS], 7);
+  t.is(got[9 * BS], 8);
   t.deepEqual(machine.verify(), []);
   mm.destroy();
   fs.release(file);
@@ -187,4 +219,33 @@ test("writeback zeroes the last page past EOF: bytes stored there never reach th
   t.true(got.subarray(100, 4000).every((b) => b === 0), "the grown part reads as zeros");
   fs2.unmount();
   t.deepEqual(fsck(r2).problems, []);
+});
+
+test("large folios under memory pressure: a store into a large folio is not throttled for ever (the harness's seed 268)", (t) => {
+  // The write fault dirtied a whole large folio, which alone put dirty memory over the throttle's
+  // limit; the throttle waited for writeback, which write-protected the page again, and the store
+  // faulted, was throttled and lost its permission again every time, until the fault gave up with
+  // EDEADLK (--fs simple --seed 268 --ops 738 --faults default --pressure --max-order 9).
+  const store = memStore(2048);
+  const r = rig(store, { memory: "4MiB" });
+  mkfs(r);
+  const m = r.machine;
+  m.vmalloc.vmalloc((m.reclaim.freePages() - m.pages.watermarks.high - 96) * 4096);
+  let fs = mount(r, { maxOrder: 9 });
+  const data = pattern(64 * BS, 7);
+  const ino = writeFile(fs, fs.rootIno, "f", data);
+  fs.unmount();
+  fs = mount(r, { maxOrder: 9 }); // a cold cache: the mapping's first touch reads large folios
+  const file = fs.open(ino, 2);
+  const mm = m.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 64 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  t.true(eq(mm.load(a, 64 * BS), data));
+  for (let i = 0; i < 64; i++) t.notThrows(() => mm.store(a + i * BS + 5, Uint8Array.of((i + 1) & 0xff)), `store into page ${i}`);
+  mm.msync(a, 64 * BS, MS_SYNC);
+  const got = readFile(fs, ino);
+  for (let i = 0; i < 64; i++) t.is(got[i * BS + 5], (i + 1) & 0xff);
+  t.deepEqual(m.verify(), []);
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
 });

@@ -1,4 +1,4 @@
-import { FolioFlag, Gfp, PAGE_SIZE, PageFlag, fail, type FolioError } from "@folio/core";
+import { FolioFlag, Gfp, PAGE_SIZE, PageFlag, fail, isFolioError, type FolioError } from "@folio/core";
 import type { CachedFile } from "./file.js";
 import type { PageCache } from "./page-cache.js";
 import { asyncReadahead, syncReadahead, type ReadCallbacks } from "./readahead.js";
@@ -251,7 +251,8 @@ function clearOverwritten(file: CachedFile, pos: number, n: number): void {
 /**
  * writeBegin helper for filesystems (__filemap_get_folio with FGP_WRITEBEGIN): returns the
  * folio covering `pos`, locked and referenced, creating it if needed, as large as the mapping
- * allows for a write of `len` bytes at that alignment. Waits for writeback of an existing folio
+ * allows for a write of `len` bytes at that alignment — and as memory allows: a large order is
+ * asked for without retries and steps down when no free block is that large. Waits for writeback of an existing folio
  * to end, so data under I/O is never changed (stable pages). A folio flagged has-hwpoisoned is left
  * to memory failure to finish first (`MemoryFailure.settle`); EIO if the page to write is still in
  * a failed frame afterwards.
@@ -293,7 +294,18 @@ export function grabFolioForWrite(cache: PageCache, file: CachedFile, pos: numbe
       if (clear) break;
     }
     if (order === 0) first = index;
-    const folio2 = f.alloc(order, Gfp.Movable, 0, first, FolioFlag.Locked);
+    // A large folio is a wish, not a need (__filemap_get_folio): it is asked for without retries,
+    // and when memory has no block that large the order steps down; only a single page must succeed.
+    let folio2 = 0;
+    while (folio2 === 0) {
+      try {
+        folio2 = f.alloc(order, order > 0 ? Gfp.Movable | Gfp.NoRetry : Gfp.Movable, 0, first, FolioFlag.Locked);
+      } catch (e) {
+        if (order === 0 || !isFolioError(e, "ENOMEM")) throw e;
+        order--;
+        first = index - (index % (1 << order));
+      }
+    }
     cache.addFolio(mapping, folio2, first);
     return folio2;
   }

@@ -58,6 +58,20 @@ export function filemapMmap(cache: PageCache, file: CachedFile & { readonly flag
   const mapping = file.mapping;
   // O_WRONLY (1) or O_RDWR (2) in the access mode bits.
   const writable = file.flags === undefined || (file.flags & 3) !== 0;
+  // balance_dirty_pages_ratelimited: a process just throttled is not throttled again by its next
+  // write fault. The throttle waits for writeback, which write-protects the page the fault just
+  // made writable (a large folio alone can be over the limit): without the pause, the store would
+  // fault, be throttled and lose its write permission again, for ever.
+  let pausedLast = false;
+  const balanceDirty = (throttle: DirtyThrottle) => {
+    if (pausedLast) {
+      pausedLast = false;
+      return;
+    }
+    const before = cache.scheduler.now;
+    throttle.balanceDirtyPages();
+    pausedLast = cache.scheduler.now !== before; // only a pause lets virtual time pass
+  };
   return {
     ownerId: mapping.ownerId,
     label: mapping.host.label,
@@ -66,7 +80,7 @@ export function filemapMmap(cache: PageCache, file: CachedFile & { readonly flag
       fault: (vma, pgoff) => filemapFault(cache, file, pgoff, vma.advice, cb.read),
       mapPages: (_vma, first, last, map) => filemapMapPages(cache, file, first, last, map),
       pageMkwrite: (_vma, folio) => filemapPageMkwrite(cache, file, folio, cb.pageMkwrite),
-      ...(cb.throttle ? { balanceDirty: () => cb.throttle!.balanceDirtyPages() } : {}),
+      ...(cb.throttle ? { balanceDirty: () => balanceDirty(cb.throttle!) } : {}),
     },
     sync: (start, end, wait) => {
       if (wait) {

@@ -1,5 +1,5 @@
 import {
-  FolioFlag, PageOpCaller, PageOpResult, Stat, TracePoint, VmEvent, fail, isFolioError, moveFolioState, type ErrorCode, type FolioTable, type Machine,
+  FolioFlag, PAGE_SIZE, PageOpCaller, PageOpResult, Stat, TracePoint, VmEvent, fail, isFolioError, moveFolioState, type ErrorCode, type FolioTable, type Machine,
   type PageOpContext, type PageOwner, type Reclaim, type Scheduler, type Shrinker, type Tracer, type VmStat,
 } from "@folio/core";
 import { Mapping, type MappingHost, type MappingOptions } from "./mapping.js";
@@ -461,7 +461,13 @@ export class PageCacheOwner implements PageOwner {
       const pieces = this.cache.splitFolio(mapping, folio, 1);
       if (pieces !== null) victim = pieces.find((p) => pfn >= f.pfn(p) && pfn < f.pfn(p) + f.nrPages(p)) ?? folio;
     }
-    if (f.test(victim, FolioFlag.Dirty)) this.cache.recordLoss(mapping, f.index(victim), f.nrPages(victim));
+    if (f.test(victim, FolioFlag.Dirty)) {
+      // Pages past EOF (a large folio straddling it) hold no file data: nothing is lost there, and
+      // the file may grow over them later, when they must read as zeros, not EIO.
+      const first = f.index(victim);
+      const nr = Math.min(f.nrPages(victim), Math.ceil(mapping.host.size / PAGE_SIZE) - first);
+      if (nr > 0) this.cache.recordLoss(mapping, first, nr);
+    }
     this.cache.deleteFolio(mapping, victim);
     return PageOpResult.Done;
   }

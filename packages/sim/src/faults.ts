@@ -1,7 +1,8 @@
 /**
  * Fault rates of a run. Every fault is drawn from the run's seed: where a power cut falls (between
  * operations or, timed, in the middle of one), whether it tears blocks, when a window of I/O
- * errors opens and what it fails, and whether a boot gets so little memory that allocations fail.
+ * errors opens and what it fails, whether a boot gets so little memory that allocations fail, and
+ * which frames go bad (hard and soft offline), come back (unpoison), and when memory is compacted.
  */
 
 export interface FaultRates {
@@ -21,14 +22,33 @@ export interface FaultRates {
   targeted: number;
   /** Probability that a boot gets a tiny memory (1–3 MiB), where allocations fail with ENOMEM. */
   enomem: number;
+  /**
+   * Probability, before each operation, of a hard offline (memory_failure) of a random frame,
+   * whatever it holds; with probability `midOp` it is armed to land inside the next operations.
+   */
+  hardOffline: number;
+  /** Probability, before each operation, of a soft offline (soft_offline_page) of a random frame; `midOp` as above. */
+  softOffline: number;
+  /** Probability, before each operation, that one frame poisoned earlier is unpoisoned (a cap per machine unpoisons too). */
+  unpoison: number;
+  /** Probability, before each operation, of a compaction pass (random order 0–9 or the whole zone, random mode); `midOp` as above. */
+  compact: number;
 }
 
+/** The memory-fault rates: all zero in the profiles from before they existed (`none`, `crash`). */
+const NO_MEMORY_FAULTS = { hardOffline: 0, softOffline: 0, unpoison: 0, compact: 0 } as const;
+
 export const FAULT_PROFILES: Readonly<Record<string, FaultRates>> = Object.freeze({
-  none: { crash: 0, midOp: 0, tear: 0, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0 },
+  none: { crash: 0, midOp: 0, tear: 0, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0, ...NO_MEMORY_FAULTS },
   /** Crashes only (with tearing), no I/O errors or memory pressure. */
-  crash: { crash: 0.004, midOp: 0.4, tear: 0.5, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0 },
-  default: { crash: 0.0025, midOp: 0.4, tear: 0.5, io: 0.004, readRate: 0.05, writeRate: 0.05, targeted: 0.3, enomem: 0.05 },
-  heavy: { crash: 0.01, midOp: 0.5, tear: 0.7, io: 0.02, readRate: 0.2, writeRate: 0.2, targeted: 0.4, enomem: 0.15 },
+  crash: { crash: 0.004, midOp: 0.4, tear: 0.5, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0, ...NO_MEMORY_FAULTS },
+  default: { crash: 0.0025, midOp: 0.4, tear: 0.5, io: 0.004, readRate: 0.05, writeRate: 0.05, targeted: 0.3, enomem: 0.05, hardOffline: 0.01, softOffline: 0.01, unpoison: 0.01, compact: 0.005 },
+  heavy: { crash: 0.01, midOp: 0.5, tear: 0.7, io: 0.02, readRate: 0.2, writeRate: 0.2, targeted: 0.4, enomem: 0.15, hardOffline: 0.04, softOffline: 0.03, unpoison: 0.04, compact: 0.02 },
+  /**
+   * Memory errors and compaction only, at a high rate. Regression seeds replay with it: changing
+   * its rates changes what they mean.
+   */
+  memory: { crash: 0, midOp: 0.4, tear: 0, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0, hardOffline: 0.25, softOffline: 0.15, unpoison: 0.2, compact: 0.02 },
 });
 
 const KEYS = Object.keys(FAULT_PROFILES["none"]!) as (keyof FaultRates)[];

@@ -7,6 +7,7 @@
 export * from "./content.js";
 export * from "./faults.js";
 export * from "./known.js";
+export * from "./memory-faults.js";
 export * from "./model.js";
 export * from "./persistence.js";
 export * from "./ram-store.js";

@@ -15,6 +15,12 @@
  *   changed since (added, removed, replaced), so the disk may hold either version of it;
  * * `uncertain` marks what a failed write may have left stale on the disk (a failed write is not
  *   retried, as in Linux): nothing about it is checked until the model learns the tree again.
+ *
+ * Memory errors (hard offline of a frame holding a dirty page) destroy data that never reached
+ * the disk. A file's `lost` pages read as EIO (Folio's rule, stricter than Linux: never older data)
+ * until new data replaces them whole or truncate removes them; no durability call can make them
+ * durable (the disk holds older bytes), so they count as changed since every durable point; and
+ * the loss is reported once to the next fsync of every open file ({@link ModelErrSeq}).
  */
 import { Content, PAGE } from "./content.js";
 
@@ -47,6 +53,19 @@ export class MNode {
   durEntries: Map<string, MNode> | null = null;
   unstable = new Set<string>();
   uncertain = false;
+  /**
+   * Pages of a file whose dirty data a memory error destroyed: reads of them fail with EIO and
+   * accesses through mappings with SIGBUS (EHWPOISON), until replaced whole or truncated away.
+   */
+  lost = new Set<number>();
+  /** The file's writeback error cursor (errseq) as far as losses go: what fsync must report. */
+  wbErr = new ModelErrSeq();
+  /**
+   * False once a loss raced with an operation sampling or checking the file's error cursor (open,
+   * mmap, fsync, msync): whether that one saw it depends on timing, so until the filesystem is
+   * mounted again the model does not hold fsync of this file to reporting or not reporting.
+   */
+  wbErrKnown = true;
   /** When {@link Model.settleEntries} last ran on this directory (the model's clock). */
   settledAt = 0;
   /**
@@ -376,9 +395,21 @@ export class Model {
       n.durContent = n.content!.clone();
       n.dirtyPages.clear();
       n.sizes.clear();
+      this.keepLostUnsettled(n);
     } else {
       n.settled = true;
     }
+  }
+
+  /**
+   * Lost pages are never durable: the disk holds older bytes (or, after a partial write, a mix),
+   * so after a durable point they count as changed since it, at the size the file has now.
+   */
+  private keepLostUnsettled(n: MNode): void {
+    if (n.lost.size === 0) return;
+    n.settled = false;
+    n.sizes.add(n.content!.size);
+    for (const p of n.lost) n.dirtyPages.add(p);
   }
 
   /**
@@ -392,7 +423,7 @@ export class Model {
     const size = n.content!.size;
     if (n.durContent.size !== size || [...n.sizes].some((s) => s !== size)) return;
     for (let p = Math.floor(from / PAGE); p * PAGE < Math.min(to, size); p++) {
-      if (!n.dirtyPages.has(p)) continue;
+      if (!n.dirtyPages.has(p) || n.lost.has(p)) continue;
       const start = p * PAGE;
       n.durContent.write(start, n.content!.read(start, Math.min(PAGE, size - start)));
       n.dirtyPages.delete(p);
@@ -441,6 +472,46 @@ export class Model {
       if (node.target) for (let i = 0; i < node.target.length; i++) mix(node.target.charCodeAt(i));
     }
     return h;
+  }
+}
+
+/**
+ * The model of a mapping's writeback error cursor (Linux's errseq_t, pagecache's `ErrSeq`) for the
+ * errors the model knows of — memory errors that destroyed dirty pages: a counter, an error flag
+ * and a "seen" flag. A file opened samples it; fsync reports an error recorded since its cursor
+ * once and marks it seen; an error nobody has seen yet is reported to files opened after it too.
+ */
+export class ModelErrSeq {
+  private gen = 0;
+  private err = false;
+  private seen = false;
+
+  /** The current value, comparable with cursors. */
+  get value(): number {
+    return this.gen * 4 + (this.err ? 2 : 0) + (this.seen ? 1 : 0);
+  }
+
+  /** An error is recorded (errseq_set): the counter moves only if the last one was seen. */
+  set(): void {
+    if (this.seen) this.gen++;
+    this.err = true;
+    this.seen = false;
+  }
+
+  /** The cursor of a file opened now (errseq_sample): an unseen error is still reported to it. */
+  sample(): number {
+    return this.seen ? this.value : 0;
+  }
+
+  /** Whether an fsync through a file with `cursor` must report an error. */
+  pending(cursor: number): boolean {
+    return this.value !== cursor;
+  }
+
+  /** An fsync through the file reported an error (or had none to report): the new cursor (errseq_check_and_advance). */
+  advance(): number {
+    if (this.err) this.seen = true;
+    return this.value;
   }
 }
 

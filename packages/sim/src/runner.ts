@@ -17,14 +17,23 @@
  * process; their loads and stores are judged like calls (SIGBUS and SIGSEGV as outcomes), checked
  * against the model's file contents and private copies, and torn down (process exit) before every
  * umount.
+ *
+ * Memory faults (hard and soft offline of random frames, unpoison, compaction; memory-faults.ts)
+ * land between operations or inside them. The model learns every page memory failure destroyed
+ * from its results: a lost file page must read as EIO and fault as SIGBUS (EHWPOISON) until
+ * replaced or truncated away, its loss must be reported by the next fsync of every open file, it
+ * is never durable, and each file's record of lost pages must say the same; memory failure's
+ * counters must match its results. The filesystem's files use folios up to a seed-chosen order.
  */
-import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, isFolioError, type AddressSpace } from "@folio/core";
+import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, fail as folioFail, isFolioError, type AddressSpace, type MemoryFailureResult } from "@folio/core";
+import type { Mapping } from "@folio/pagecache";
 import { POLICY_NAMES } from "@folio/policies";
 import { O_CREAT, O_DIRECTORY, O_EXCL, O_RDONLY, O_RDWR, O_TRUNC, O_WRONLY, S_IFDIR, S_IFLNK, S_IFMT } from "@folio/fs-api";
 import { Content, PAGE, fillBytes, firstDifference, hashBytes, hashNumber, hashString } from "./content.js";
 import { FAULT_PROFILES, formatFaults, type FaultRates } from "./faults.js";
-import { Model, sortNames, type Expect, type Kind, type MNode } from "./model.js";
+import { Model, ModelErrSeq, sortNames, type Expect, type Kind, type MNode } from "./model.js";
 import { classify, type KnownBugContext, type Where } from "./known.js";
+import { MachineMemoryFaults, type MemoryFaultCounts, type MemoryFaultKind } from "./memory-faults.js";
 import { checkDurable, type Problem, type View, type ViewNode } from "./persistence.js";
 import { RamStore } from "./ram-store.js";
 import { target, type FsTarget } from "./targets.js";
@@ -54,11 +63,28 @@ export interface RunConfig {
    * so reclaim never stops (tiny boots stay as they are). Off by default.
    */
   pressure?: boolean;
+  /**
+   * Largest folio order of the filesystem's file mappings (mount option `maxOrder`), 0..9; by
+   * default one of {@link MAX_ORDERS}, chosen by the seed ({@link maxOrderOf}).
+   */
+  maxOrder?: number;
 }
 
 /** The eviction policy a run uses: the configured one, or the seed's pick among all of them. */
 export function policyOf(config: Pick<RunConfig, "seed" | "policy">): string {
   return config.policy ?? POLICY_NAMES[config.seed % POLICY_NAMES.length]!;
+}
+
+/** The folio orders runs choose among by default: small folios only, 16 KiB, and up to 2 MiB. */
+export const MAX_ORDERS = [0, 2, 9] as const;
+
+/**
+ * The largest folio order a run's filesystem uses: the configured one, or the seed's pick among
+ * {@link MAX_ORDERS}. The pick uses the seed divided by the number of policies, so that every
+ * pair of policy and order comes up once in 21 consecutive seeds.
+ */
+export function maxOrderOf(config: Pick<RunConfig, "seed" | "maxOrder">): number {
+  return config.maxOrder ?? MAX_ORDERS[Math.floor(config.seed / POLICY_NAMES.length) % MAX_ORDERS.length]!;
 }
 
 /**
@@ -125,6 +151,21 @@ export interface RunStats {
   refaults: number;
   kswapdRuns: number;
   oomReports: number;
+  /** Memory faults injected: hard and soft offlines, unpoisons, compaction passes (and folios they moved); those that landed inside an operation. */
+  hardOfflines: number;
+  softOfflines: number;
+  unpoisons: number;
+  compactions: number;
+  compactMigrated: number;
+  memMidOp: number;
+  /** Dirty pages memory errors destroyed: file data, filesystem metadata (fs-simple's block-device mapping, directories, symlinks), private mappings' copies. */
+  lostFilePages: number;
+  lostMetaPages: number;
+  lostAnonPages: number;
+  /** What the workload met of them: reads failing with EIO on a lost page, accesses with SIGBUS (EHWPOISON), fsyncs reporting a loss. */
+  lostReads: number;
+  poisonSigbus: number;
+  lossReports: number;
 }
 
 export interface RunResult {
@@ -136,6 +177,8 @@ export interface RunResult {
   /** Hash of the final tree as read back from the filesystem. */
   stateHash: number;
   log: string[];
+  /** Memory-failure results by `kind memdesc-type action` ("hard folio recovered", "soft slab failed"…). */
+  outcomes: Record<string, number>;
 }
 
 export function emptyStats(): RunStats {
@@ -143,12 +186,14 @@ export function emptyStats(): RunStats {
     ops: 0, expectedErrors: 0, eio: 0, enomem: 0, enospc: 0, fsyncs: 0, syncs: 0, remounts: 0, crashes: 0, midOpCrashes: 0, recoveries: 0,
     boots: 0, tinyBoots: 0, readErrors: 0, writeErrors: 0, flushErrors: 0, tornBlocks: 0, revertedBlocks: 0, ioWindows: 0, fsckProblemsRepaired: 0,
     liveChecks: 0, mmaps: 0, loads: 0, stores: 0, msyncs: 0, cleanButInconsistent: 0, pagesReclaimed: 0, allocStalls: 0, refaults: 0, kswapdRuns: 0, oomReports: 0,
+    hardOfflines: 0, softOfflines: 0, unpoisons: 0, compactions: 0, compactMigrated: 0, memMidOp: 0, lostFilePages: 0, lostMetaPages: 0, lostAnonPages: 0,
+    lostReads: 0, poisonSigbus: 0, lossReports: 0,
   };
 }
 
-/** The command that replays a run (`ops` operations). */
-export function replayCommand(fs: string, seed: number, ops: number, faults: FaultRates, policy?: string, pressure?: boolean): string {
-  return `node packages/sim/dist/src/run.js --fs ${fs} --seed ${seed} --ops ${ops} --faults ${formatFaults(faults)}${policy ? ` --policy ${policy}` : ""}${pressure ? " --pressure" : ""}`;
+/** The command that replays a run (`ops` operations); the folio order is always given, so the replay does not depend on the seed's default. */
+export function replayCommand(fs: string, seed: number, ops: number, faults: FaultRates, policy?: string, pressure?: boolean, maxOrder?: number): string {
+  return `node packages/sim/dist/src/run.js --fs ${fs} --seed ${seed} --ops ${ops} --faults ${formatFaults(faults)}${policy ? ` --policy ${policy}` : ""}${pressure ? " --pressure" : ""}${maxOrder !== undefined ? ` --max-order ${maxOrder}` : ""}`;
 }
 
 /** Runs one simulation. */
@@ -180,7 +225,35 @@ interface LiveMapping {
    * from which the copied bytes are not known (the page held bytes stored past EOF).
    */
   copies: Map<number, { bytes: Uint8Array; tail: number }>;
+  /**
+   * File pages (by index) whose page-table entries here may still be poison markers: the page was
+   * lost while this mapping may have mapped it, so an access may be SIGBUS (EHWPOISON) until munmap,
+   * even once new data replaced the page.
+   */
+  markers: Set<number>;
+  /** Private mappings: copied pages whose copy a memory error destroyed (an access is SIGBUS, EHWPOISON, until munmap). */
+  lostCopies: Set<number>;
+  /** The writeback error cursor of the file this mapping keeps open (msync reports through it). */
+  cursor: number;
 }
+
+/** A descriptor the harness keeps open (one pool slot), with its writeback error cursor. */
+interface PoolEntry {
+  fd: number;
+  node: MNode;
+  cursor: number;
+}
+
+/** A dirty page a memory error destroyed, as memory failure reported it, before the model applies it. */
+interface Loss {
+  mapping: Mapping | undefined;
+  ownerId: number | undefined;
+  owner: string | undefined;
+  index: number;
+}
+
+/** Poisoned frames a machine keeps at most (beyond, the oldest is unpoisoned first), by kind of boot: so memory never runs out. */
+const MAX_POISONED = { roomy: 64, pressure: 8, tiny: 4 } as const;
 
 const MiB = 1 << 20;
 /** Operations that may allocate space (ENOSPC is then a legal outcome). */
@@ -194,11 +267,37 @@ class Harness {
   private readonly frng: Rng;
   private readonly brng: Rng;
   private readonly irng: Rng;
+  /** Memory faults: which, when, and each one's choices (forked off it, so a fault's own draws never shift the others). */
+  private readonly mrng: Rng;
+  private readonly maxOrder: number;
+  /** The current machine's memory faults and their bookkeeping. */
+  private mem!: MachineMemoryFaults;
+  private readonly memCounts: MemoryFaultCounts = { hard: 0, soft: 0, unpoisons: 0, compactions: 0, compactMigrated: 0, midOp: 0 };
+  private readonly outcomes = new Map<string, number>();
+  /** An operation is running: a memory fault whose timer fires now lands in it (otherwise it waits for the next operation). */
+  private inOp = false;
+  /** Memory faults whose timer fired between operations (during the harness's own checks): injected before the next one. */
+  private deferredMem: { kind: MemoryFaultKind; r: Rng }[] = [];
+  /** Losses memory failure reported while the current operation ran: the model applies them after it. */
+  private raced: Loss[] = [];
+  /** The file whose writeback error cursor the running operation samples or checks (open, mmap, fsync, msync). */
+  private cursorNode: MNode | null = null;
+  /** A memory fault call threw (a bug in Folio): reported after the operation. */
+  private memError: string | null = null;
+  /**
+   * A memory error on this machine can make any operation fail with EIO: fs-simple metadata (a
+   * bitmap, inode-table, indirect or directory block) was lost, or a bad frame stayed in a folio.
+   */
+  private memEio = false;
+  /** The model's file each mapping caches, learnt when a fault was first injected into it (see sawMapping). */
+  private readonly mappingNodes = new WeakMap<Mapping, MNode>();
+  /** Mappings first seen inside the running operation: whose they are is learnt after it. */
+  private unresolved: Mapping[] = [];
   private readonly store: RamStore;
   private world!: World;
   private readonly harvested = new WeakSet<World>();
   private model!: Model;
-  private readonly pool: ({ fd: number; node: MNode } | null)[] = new Array<null>(POOL_SLOTS).fill(null);
+  private readonly pool: (PoolEntry | null)[] = new Array<null>(POOL_SLOTS).fill(null);
   private readonly maps: (LiveMapping | null)[] = new Array<null>(MAP_SLOTS).fill(null);
   /** The simulated processes' address spaces on the current machine (created on first use; gone with the machine). */
   private spaces: AddressSpace[] = [];
@@ -243,6 +342,9 @@ class Harness {
     this.frng = master.fork();
     this.brng = master.fork();
     this.irng = master.fork();
+    this.mrng = master.fork();
+    this.maxOrder = maxOrderOf(cfg);
+    if (!Number.isInteger(this.maxOrder) || this.maxOrder < 0 || this.maxOrder > 9) throw new Error(`folio order ${this.maxOrder} is not an integer in 0..9`);
     this.store = new RamStore(this.t.blocks * PAGE);
   }
 
@@ -261,9 +363,19 @@ class Harness {
         let outcome: string;
         this.faulted = null;
         try {
-          outcome = this.exec(op);
+          // Memory faults from timers land inside the operation, but not inside a remount (its checks are the harness's own).
+          this.inOp = op.t !== "remount";
+          try {
+            outcome = this.exec(op);
+          } finally {
+            this.inOp = false;
+            this.cursorNode = null;
+          }
           if (this.faulted !== null) this.probe(op, this.faulted);
+          this.afterMemoryFaults();
         } catch (e) {
+          this.raced = [];
+          this.unresolved = [];
           if (!(e instanceof Crashed)) throw e;
           this.note("power cut");
           this.interrupted(op);
@@ -287,8 +399,10 @@ class Harness {
         stateHash = this.viewHash(this.readView(this.tiny).view);
       });
     }
-    this.harvest(this.world);
-    return { config: this.cfg, stats: this.stats, violation: this.violation, opLogHash: this.logHash, stateHash, log: this.log };
+    this.guard(() => this.harvest(this.world));
+    const c = this.memCounts;
+    Object.assign(this.stats, { hardOfflines: c.hard, softOfflines: c.soft, unpoisons: c.unpoisons, compactions: c.compactions, compactMigrated: c.compactMigrated, memMidOp: c.midOp });
+    return { config: this.cfg, stats: this.stats, violation: this.violation, opLogHash: this.logHash, stateHash, log: this.log, outcomes: Object.fromEntries(this.outcomes) };
   }
 
   // ── machine lifecycle ─────────────────────────────────────────────────────────────────────
@@ -310,7 +424,11 @@ class Harness {
     const pressure = this.cfg.pressure === true && !tiny;
     const memory = tiny ? MiB * (1 + this.frng.below(3)) : pressure ? 4 * MiB : 64 * MiB;
     const cachePages = !pressure ? {} : { cachePages: PRESSURE_CACHE_PAGES[this.brng.below(PRESSURE_CACHE_PAGES.length)]! };
-    const world = new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks, evictionPolicy: policyOf(this.cfg), ...cachePages });
+    const world = new World(this.store, this.t, { memory, seed: this.brng.nextU32(), inflight: this.irng, hooks: this.hooks, evictionPolicy: policyOf(this.cfg), maxOrder: this.maxOrder, ...cachePages });
+    this.mem = new MachineMemoryFaults(world, (r) => this.memoryResult(world, r), (m) => this.sawMapping(m));
+    this.memEio = false;
+    this.raced = [];
+    this.unresolved = [];
     if (tiny) {
       // Reclaim makes room on a tiny machine most of the time, so allocations also fail by
       // injection (fail_page_alloc), at a rate drawn per boot: every allocation site's failure path.
@@ -333,6 +451,11 @@ class Harness {
     // Once per machine: a world is harvested again only after it was replaced.
     if (this.harvested.has(w)) return;
     this.harvested.add(w);
+    if (this.mem.world === w) {
+      for (const [k, n] of this.mem.outcomes) this.outcomes.set(k, (this.outcomes.get(k) ?? 0) + n);
+      const off = this.mem.recount();
+      if (off.length > 0 && this.violation === null) this.fail(`memory-failure counters do not match the results: ${off.join("; ")}`);
+    }
     const vm = w.machine.vmstat.toObject();
     this.stats.pagesReclaimed += vm.pgsteal_kswapd! + vm.pgsteal_direct!;
     this.stats.allocStalls += vm.allocstall!;
@@ -395,6 +518,188 @@ class Harness {
       }
     }
     if (this.window === null && rates.io > 0 && r.chance(rates.io)) this.openWindow(i);
+    this.drawMemoryFaults();
+  }
+
+  // ── memory faults ─────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Memory faults drawn before an operation (from their own stream, so runs without them draw
+   * exactly what they did before they existed): hard and soft offline and compaction, now or — a
+   * fraction `midOp` of them — from a timer 0–400 µs ahead, so they land inside the next
+   * operations (in their I/O waits: folios locked or under writeback, blocks a filesystem holds);
+   * and unpoison. Faults whose timer fired between operations go first.
+   */
+  private drawMemoryFaults(): void {
+    const rates = this.cfg.faults;
+    const r = this.mrng;
+    const deferred = this.deferredMem;
+    this.deferredMem = [];
+    for (const d of deferred) this.injectMemory(d.kind, d.r);
+    for (const kind of ["hard", "soft", "compact"] as const) {
+      const rate = kind === "hard" ? rates.hardOffline : kind === "soft" ? rates.softOffline : rates.compact;
+      if (rate <= 0 || !r.chance(rate)) continue;
+      const own = r.fork();
+      if (r.chance(rates.midOp)) {
+        const w = this.world;
+        w.machine.scheduler.after(r.below(400_000), `memory fault (${kind})`, () => {
+          if (this.world !== w || w.powerCut) return;
+          if (!this.inOp) this.deferredMem.push({ kind, r: own });
+          else {
+            this.memCounts.midOp++;
+            this.injectMemory(kind, own);
+          }
+        });
+      } else {
+        this.injectMemory(kind, own);
+      }
+    }
+    if (rates.unpoison > 0 && r.chance(rates.unpoison)) this.injectMemory("unpoison", r.fork());
+  }
+
+  /** Injects one memory fault on the current machine; a call that throws is a violation (reported after the operation). */
+  private injectMemory(kind: MemoryFaultKind, r: Rng): void {
+    const cap = this.tiny ? MAX_POISONED.tiny : this.cfg.pressure ? MAX_POISONED.pressure : MAX_POISONED.roomy;
+    try {
+      const line = this.mem.inject(kind, r, this.memCounts, cap);
+      if (this.cfg.keepLog) this.note(line);
+    } catch (e) {
+      if (e instanceof PowerCut) throw e;
+      this.memError ??= `${kind === "compact" ? "compaction" : kind === "unpoison" ? "unpoison" : `${kind} offline`} threw ${describe(e)}`;
+    }
+  }
+
+  /**
+   * A result of memory failure on machine `w` (an injection, or a delayed frame finished later).
+   * A dirty page lost is recorded for the model: a file's page, the filesystem's metadata, or a
+   * private mapping's copy. The file's writeback error is recorded at once (fsync may report it
+   * inside this very operation); the lost page itself is applied after the operation, which may
+   * have replaced it.
+   */
+  private memoryResult(w: World, r: MemoryFailureResult): void {
+    if (this.world !== w) return;
+    // A frame that stays in a folio (nobody could take it out): readers of that page fail with EIO.
+    if (r.kind === "hard" && r.action === "failed" && r.type === "folio") this.memEio = true;
+    if (!r.dataLost) return;
+    const mapping = this.mem.mappingOf(r.ownerId);
+    const loss: Loss = { mapping, ownerId: r.ownerId, owner: r.owner, index: r.index ?? -1 };
+    const node = mapping ? this.nodeOf(mapping) : undefined;
+    // Metadata lost: the operation running now may already fail for it.
+    if (mapping && (mapping.host.ino === 0 || (node !== undefined && node.kind !== "file"))) this.memEio = true;
+    // A file's page: lost file data if its record has it now (a page past EOF, in a large folio
+    // straddling it, holds no file data: memory failure calls it lost, the file records nothing).
+    if (node?.kind === "file" && mapping!.lost.has(loss.index)) {
+      node.wbErr.set();
+      // The operation samples or checks this file's error cursor: whether it saw this error depends on timing.
+      if (node === this.cursorNode) node.wbErrKnown = false;
+    }
+    if (this.inOp) this.raced.push(loss);
+    else this.applyLoss(loss, false);
+  }
+
+  /**
+   * Applies a loss to the model. A file page joins the file's lost pages (for a loss during an
+   * operation, only if the file's own record still has it: the operation may have replaced the
+   * page after the loss), and mappings of the file that may have mapped it may keep a poison marker
+   * there. fs-simple metadata (the block-device mapping, a directory's or symlink's block) makes
+   * EIO possible anywhere on this machine. A private mapping's copied page is lost for good.
+   */
+  private applyLoss(loss: Loss, raced: boolean): void {
+    const { mapping, index } = loss;
+    if (mapping) {
+      const ino = mapping.host.ino;
+      const node = this.nodeOf(mapping);
+      if (ino === 0 || (node !== undefined && node.kind !== "file")) {
+        this.stats.lostMetaPages++;
+        this.memEio = true;
+        this.note(`lost ${ino === 0 ? "metadata block" : `page of ${node!.kind}`} ${index} of ${mapping.host.label}`);
+        return;
+      }
+      // An inode the model no longer has (unlinked and closed, its eviction failed): nothing can read that page again.
+      if (node === undefined) return this.note(`lost page ${index} of ${mapping.host.label}, which no name or descriptor reaches`);
+      const pages = Math.ceil(node.content!.size / PAGE);
+      if (!raced && index >= pages) return this.note(`lost page ${index} of inode ${node.ino}, past its end: no file data`);
+      if (!raced && !mapping.lost.has(index)) return this.fail(`a memory error lost dirty page ${index} of inode ${node.ino}, but the file does not record it lost`, { ino: node.ino, offset: index * PAGE });
+      this.stats.lostFilePages++;
+      if (raced && !mapping.lost.has(index)) return;
+      node.lost.add(index);
+      for (const mp of this.maps) {
+        if (mp?.node !== node || (!mp.shared && mp.copies.has(index))) continue;
+        const first = mp.off / PAGE;
+        if (index >= first && index < first + Math.ceil(mp.length / PAGE)) mp.markers.add(index);
+      }
+      return;
+    }
+    for (const mp of this.maps) {
+      if (!mp || mp.shared) continue;
+      const vma = mp.space.vmaAt(mp.addr);
+      if (vma?.anon == null || vma.anon.id !== loss.ownerId) continue;
+      this.stats.lostAnonPages++;
+      const page = mp.off / PAGE + (index - vma.anonIndex);
+      if (!mp.copies.has(page)) return this.fail(`a memory error lost page ${index} of the private copies of mapping at 0x${mp.addr.toString(16)}, which never copied file page ${page}`);
+      mp.lostCopies.add(page);
+      return;
+    }
+    this.fail(`a memory error lost page ${index} of ${loss.owner ?? `owner ${loss.ownerId}`}, which the harness cannot attribute`);
+  }
+
+  /**
+   * A fault was injected into a folio of `mapping`: the model learns whose file it caches — now,
+   * between operations, when the model and the filesystem agree; or, inside an operation (which
+   * may be creating that very inode), once it has ended. Inode numbers are reused, so a mapping is
+   * never looked up later than that.
+   */
+  private sawMapping(mapping: Mapping): void {
+    if (mapping.host.ino === 0 || this.mappingNodes.has(mapping)) return;
+    if (this.inOp) this.unresolved.push(mapping);
+    else this.resolveMapping(mapping);
+  }
+
+  private resolveMapping(mapping: Mapping): void {
+    const node = this.model.byIno.get(mapping.host.ino);
+    if (node !== undefined) this.mappingNodes.set(mapping, node);
+  }
+
+  /**
+   * The model's file a mapping caches while its inode lives (the mapping goes with the inode), or
+   * undefined (gone, not known, or the filesystem's block-device mapping). Inside an operation, a
+   * mapping first seen in it is looked up by inode number (the operation's own file).
+   */
+  private nodeOf(mapping: Mapping): MNode | undefined {
+    if (mapping.host.ino === 0) return undefined;
+    const node = this.mappingNodes.get(mapping) ?? (this.unresolved.includes(mapping) ? this.model.byIno.get(mapping.host.ino) : undefined);
+    if (node === undefined) return undefined;
+    return node.dead || this.model.byIno.get(node.ino) !== node ? undefined : node;
+  }
+
+  /**
+   * After each operation: losses during it are applied, a memory fault call that threw is
+   * reported, and each file's own record of lost pages (`Mapping.lost`) must say what the model
+   * learnt — except pages beyond the one reported when a large folio could not be split (memory
+   * failure drops it whole), which the model learns from the record.
+   */
+  private afterMemoryFaults(): void {
+    const unresolved = this.unresolved;
+    this.unresolved = [];
+    for (const mapping of unresolved) if (!this.mappingNodes.has(mapping)) this.resolveMapping(mapping);
+    const raced = this.raced;
+    this.raced = [];
+    for (const loss of raced) this.applyLoss(loss, true);
+    if (this.memError !== null) this.fail(this.memError);
+    for (const mapping of this.mem.injectedMappings()) {
+      const node = this.nodeOf(mapping);
+      if (node?.kind !== "file") continue;
+      const record = new Set(mapping.lost.ranges().flatMap(([a, b]) => Array.from({ length: b - a }, (_, i) => a + i)));
+      for (const p of node.lost) {
+        if (!record.has(p)) this.fail(`the model has page ${p} of inode ${node.ino} lost, but the file's record of lost pages does not (it has {${[...record].join(",")}})`, { ino: node.ino, offset: p * PAGE });
+      }
+      for (const p of record) {
+        if (node.lost.has(p)) continue;
+        if (p * PAGE >= node.content!.size) this.fail(`inode ${node.ino} records page ${p} lost, past its end (${node.content!.size} bytes)`);
+        node.lost.add(p);
+        this.stats.lostFilePages++;
+      }
+    }
   }
 
   private openWindow(i: number): void {
@@ -537,6 +842,7 @@ class Harness {
   /** umount + mount: afterwards the filesystem holds exactly the model's tree (but what a failed write left stale). */
   private remount(): void {
     this.closePool();
+    const readErrors = this.world.faulty.faults.readErrors;
     const u = this.attempt(() => this.world.umount());
     if (!u.ok) {
       if (!this.legal(u.code, false)) this.fail(`umount failed with ${u.code}`);
@@ -547,8 +853,12 @@ class Harness {
     this.stats.remounts++;
     this.world.faulty.clearFaults();
     this.window = null;
+    this.forgetLosses();
     // The umount synced everything that could be written (a data write that failed in it is not reported).
     this.afterOp();
+    // So is one that failed because a read did: the indirect block a data page's writeback must
+    // look up, dropped by reclaim, could not be read back. What had unsynced changes may be stale.
+    if (this.world.faulty.faults.readErrors !== readErrors) this.model.taint(this.t.shutsDownOnError);
     this.t.rules.sync(this.model);
     let repaired = false;
     if (this.world.faulty.faults.writeErrors + this.world.faulty.faults.flushErrors !== this.writeErrorsAtMount) {
@@ -581,15 +891,67 @@ class Harness {
     else this.model.settleAll();
   }
 
+  /**
+   * The filesystem was unmounted: its mappings, with their records of lost pages and their error
+   * cursors, are gone. A file that had lost pages holds older bytes there on the disk (or, after a
+   * partial write, a mix): it is uncertain until the model reads the tree back.
+   */
+  private forgetLosses(): void {
+    for (const n of this.model.liveNodes()) {
+      if (n.lost.size > 0) n.uncertain = true;
+      n.lost.clear();
+      n.wbErr = new ModelErrSeq();
+      n.wbErrKnown = true;
+    }
+  }
+
   /** The live tree (page cache and all) must be exactly the model's. */
   private liveCheck(): void {
     this.stats.liveChecks++;
-    const { view } = this.readView(true);
+    const { view } = this.readView(true, true);
     const problems = this.compareTree(view, false);
     if (problems.length > 0) this.fail(`live tree differs from the model: ${summary(problems)}`, problems[0]!.where);
     // The machine's own recount: page tables, mapcounts and reverse map against the mappings.
     const broken = this.world.machine.verify();
     if (broken.length > 0) this.fail(`machine.verify: ${broken.slice(0, 3).join("; ")}`);
+    // Memory failure's counters against the results the harness saw.
+    const off = this.mem.recount();
+    if (off.length > 0) this.fail(`memory-failure counters do not match the results: ${off.join("; ")}`);
+  }
+
+  /**
+   * Reads a file with lost pages (a live check): each lost page must read as EIO; the others are
+   * read around them. The lost pages' bytes are taken from the model (nothing can read them).
+   * Undefined when a read failed with a legal fault outcome.
+   */
+  private readAroundLost(path: string, node: MNode, size: number): Uint8Array | undefined {
+    const out = node.content!.read(0, size).slice();
+    const r = this.attempt(() =>
+      this.withFd(path, O_RDONLY, (fd) => {
+        const pages = Math.ceil(size / PAGE);
+        for (let p = 0; p < pages; ) {
+          if (node.lost.has(p)) {
+            const one = this.attempt(() => this.readAt(fd, p * PAGE, 1));
+            if (one.ok) this.fail(`reading the tree back: page ${p} of ${path} (inode ${node.ino}) was lost to a memory error, but a read of it returned data`, { ino: node.ino, offset: p * PAGE });
+            if (one.code !== "EIO") this.fail(`reading the tree back: lost page ${p} of ${path} failed with ${one.code}, not EIO`);
+            p++;
+            continue;
+          }
+          let q = p;
+          while (q < pages && !node.lost.has(q)) q++;
+          const end = Math.min(size, q * PAGE);
+          const bytes = this.readAt(fd, p * PAGE, end - p * PAGE);
+          // A short read here is an I/O error met after some pages (legal only as an injected fault).
+          if (bytes.length !== end - p * PAGE) throw folioFail("EIO", `read of ${path} at ${p * PAGE} was short`);
+          out.set(bytes, p * PAGE);
+          p = q;
+        }
+      }),
+    );
+    if (r.ok) return out;
+    if (this.legal(r.code, true)) return undefined;
+    this.unexpected = { code: r.code, tiny: this.tiny, injected: this.world.injected };
+    return this.fail(`reading the tree back: read ${path} failed with ${r.code}`);
   }
 
   private closePool(): void {
@@ -677,13 +1039,32 @@ class Harness {
           e = { ok: true, value: p.node.content!.read(op.off, op.len) };
           got = this.attempt(() => this.readAt(p.fd, op.off, op.len));
         }
+        const file = op.t === "fread" ? this.pool[op.slot]!.node : (() => { const l = m.lookup(op.path); return l.ok ? l.value : null; })();
+        // Lost pages: a read starting on one fails with EIO, one reaching one stops before it.
+        const lost = e.ok && file?.kind === "file" ? this.lostInRead(file, op.off, e.value.length) : null;
+        if (lost?.mustEio) {
+          if (got.ok) this.fail(`read at ${op.off} returned ${got.value.length} bytes, but page ${Math.floor(op.off / PAGE)} of inode ${file!.ino} was lost to a memory error: it must fail with EIO until overwritten`, { ino: file!.ino, offset: op.off });
+          if (!got.ok && got.code === "EIO") {
+            this.stats.expectedErrors++;
+            this.stats.lostReads++;
+            return "EIO (lost page)";
+          }
+        }
+        if (lost?.mayEio && !got.ok && got.code === "EIO") {
+          this.stats.lostReads++;
+          return "EIO (page lost during the read)";
+        }
         if (!this.judge(op, e, got) || !e.ok || !got.ok) return this.outcome(got);
+        let want = e.value;
+        if (lost && lost.end < want.length) {
+          if (got.value.length > lost.end) this.fail(`read at ${op.off} returned ${got.value.length} bytes, past the start of page ${Math.floor((op.off + lost.end) / PAGE)} of inode ${file!.ino}, which was lost to a memory error (the read must stop there)`, { ino: file!.ino, offset: op.off + lost.end });
+          want = want.subarray(0, lost.end);
+        }
         // A read that meets an I/O error after some pages returns what it read (as Linux's filemap_read does).
-        const short = got.value.length < e.value.length && this.legal("EIO", true);
+        const short = got.value.length < want.length && (this.legal("EIO", true) || lost?.mayEnds.has(got.value.length) === true);
         if (short) this.stats.eio++;
-        const at = firstDifference(got.value, short ? e.value.subarray(0, got.value.length) : e.value);
-        const ino = op.t === "read" ? m.lookup(op.path) : null;
-        if (at >= 0) this.fail(`read returned ${got.value.length} bytes, the model ${e.value.length}; first difference at byte ${op.off + at}`, { ino: op.t === "fread" ? this.pool[op.slot]!.node.ino : ino!.ok ? ino!.value.ino : 0, offset: op.off + at });
+        const at = firstDifference(got.value, short ? want.subarray(0, got.value.length) : want);
+        if (at >= 0) this.fail(`read returned ${got.value.length} bytes, the model ${want.length}; first difference at byte ${op.off + at}`, { ino: file?.ino ?? 0, offset: op.off + at });
         return `ok ${got.value.length}`;
       }
       case "truncate":
@@ -748,17 +1129,25 @@ class Harness {
         let node: MNode;
         let got: Outcome<void>;
         const datasync = op.t === "fsync" && op.datasync;
+        let cursor: number;
         if (op.t === "fsync") {
           const o = m.open(op.path, { creat: false, excl: false, write: false, trunc: false });
           if (!o.ok || o.value.node!.kind !== "file") return "skipped";
           node = o.value.node!;
+          cursor = node.wbErr.sample();
+          this.cursorNode = node;
           got = this.attempt(() => this.withFd(op.path, O_RDONLY, (fd) => (datasync ? fs.fdatasyncSync(fd) : fs.fsyncSync(fd))));
         } else {
           const p = this.pool[op.slot]!;
           node = p.node;
+          cursor = p.cursor;
+          this.cursorNode = node;
           got = this.attempt(() => fs.fsyncSync(p.fd));
         }
         this.stats.fsyncs++;
+        const report = this.judgeLossReport(op, node, cursor, got);
+        if (op.t === "ffsync") this.pool[op.slot]!.cursor = report.cursor;
+        if (report.explained) return "EIO (lost pages reported)";
         if (this.judge(op, { ok: true, value: undefined }, got) && got.ok) this.t.rules.fsyncFile(m, node, datasync);
         return this.outcome(got);
       }
@@ -824,11 +1213,13 @@ class Harness {
       }
       case "open": {
         const o = m.open(op.path, { creat: false, excl: false, write: true, trunc: false });
+        const cursor = o.ok && o.value.node?.kind === "file" ? o.value.node.wbErr.sample() : 0;
+        if (o.ok) this.cursorNode = o.value.node;
         const got = this.attempt(() => fs.openSync(op.path, O_RDWR));
         if (!this.judge(op, o, got) || !o.ok || !got.ok) return this.outcome(got);
         const node = o.value.node!;
         node.opens++;
-        this.pool[op.slot] = { fd: got.value, node };
+        this.pool[op.slot] = { fd: got.value, node, cursor };
         return `ok fd ${got.value}`;
       }
       case "close": {
@@ -857,8 +1248,15 @@ class Harness {
         return this.storeMapped(op);
       case "msync": {
         const mp = this.maps[op.map]!;
+        if (mp.shared) this.cursorNode = mp.node;
         const got = this.attempt(() => mp.space.msync(mp.addr, mp.length, MS_SYNC));
         this.stats.msyncs++;
+        // msync(MS_SYNC) of a shared mapping is an fdatasync through the file the mapping keeps: it reports losses as fsync does.
+        if (mp.shared) {
+          const report = this.judgeLossReport(op, mp.node, mp.cursor, got);
+          mp.cursor = report.cursor;
+          if (report.explained) return "EIO (lost pages reported)";
+        }
         // A private mapping has nothing to write back: msync succeeds and promises nothing.
         if (this.judge(op, { ok: true, value: undefined }, got) && got.ok && mp.shared) this.model.settleRange(mp.node, mp.off, mp.off + mp.length);
         return this.outcome(got);
@@ -912,6 +1310,8 @@ class Harness {
     const o = this.model.open(op.path, { creat: false, excl: false, write: shared, trunc: false });
     const e: Expect<MNode> = !o.ok ? o : o.value.node!.kind !== "file" ? { ok: false, code: "EACCES" } : { ok: true, value: o.value.node! };
     const request = { length: op.len, prot: PROT_READ | PROT_WRITE, flags: shared ? MAP_SHARED : MAP_PRIVATE, offset: op.off };
+    const cursor = e.ok ? e.value.wbErr.sample() : 0;
+    if (e.ok) this.cursorNode = e.value;
     // Creating the process's address space allocates too (ENOMEM on a tiny machine): part of the call.
     const got = this.attempt(() => {
       const space = this.spaceOf(op.map);
@@ -921,7 +1321,7 @@ class Harness {
     this.stats.mmaps++;
     e.value.opens++;
     const { space, addr } = got.value;
-    this.maps[op.map] = { space, addr, node: e.value, off: op.off, length: op.len, shared, copies: new Map() };
+    this.maps[op.map] = { space, addr, node: e.value, off: op.off, length: op.len, shared, copies: new Map(), markers: new Set(), lostCopies: new Set(), cursor };
     return `ok 0x${addr.toString(16)}`;
   }
 
@@ -948,7 +1348,14 @@ class Harness {
     const at = this.accessRange(mp, op.off, op.len, false)!;
     const addr = mp.addr + (at.pos - mp.off);
     const got = this.attemptAccess(() => mp.space.load(addr, at.len));
-    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : { ok: true, value: undefined };
+    const poison = at.sigbus ? null : this.poisonIn(mp, at.pos, at.len);
+    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : poison === "must" ? { ok: false, code: "EHWPOISON" } : { ok: true, value: undefined };
+    if (poison !== null && !got.ok && got.code === "EHWPOISON") {
+      this.stats.poisonSigbus++;
+      if (poison === "must") this.stats.expectedErrors++;
+      return `SIGBUS EHWPOISON${poison === "may" ? " (a poison marker, or a page lost during the load)" : ""}`;
+    }
+    if (poison === "must" && got.ok) this.fail(`a load from a ${mp.shared ? "shared" : "private"} mapping at file offset ${at.pos} returned data, but a page it covers was lost to a memory error: it must be SIGBUS (EHWPOISON)`, { ino: mp.node.ino, offset: at.pos });
     if (!this.judge(op, e, got) || !got.ok) return this.outcome(got);
     this.stats.loads++;
     // The file's bytes (zeros past EOF in its last page), or the private copy's.
@@ -976,7 +1383,14 @@ class Harness {
     const data = fillBytes(at.len, op.seed);
     const addr = mp.addr + (at.pos - mp.off);
     const got = this.attemptAccess(() => mp.space.store(addr, data));
-    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : { ok: true, value: undefined };
+    const poison = at.sigbus ? null : this.poisonIn(mp, at.pos, at.len);
+    const e: Expect<undefined> = at.sigbus ? { ok: false, code: "SIGBUS" } : poison === "must" ? { ok: false, code: "EHWPOISON" } : { ok: true, value: undefined };
+    if (poison !== null && !got.ok && got.code === "EHWPOISON") {
+      this.stats.poisonSigbus++;
+      if (poison === "must") this.stats.expectedErrors++;
+      return `SIGBUS EHWPOISON${poison === "may" ? " (a poison marker, or a page lost during the store)" : ""}`;
+    }
+    if (poison === "must" && got.ok) this.fail(`a store into a ${mp.shared ? "shared" : "private"} mapping at file offset ${at.pos} succeeded, but its page was lost to a memory error: it must be SIGBUS (EHWPOISON)`, { ino: mp.node.ino, offset: at.pos });
     if (!this.judge(op, e, got) || !got.ok) return this.outcome(got);
     this.stats.stores++;
     if (mp.shared && at.pos >= mp.node.content!.size) {
@@ -1006,6 +1420,27 @@ class Harness {
   }
 
   /**
+   * Whether an access to file bytes [pos, pos + len) through mapping `mp` meets a lost page:
+   * "must" — SIGBUS with EHWPOISON — when a page it covers is lost (a file page the mapping has no
+   * private copy of, or a private copy that was lost); "may" when a page may hold a poison marker
+   * (lost earlier, replaced since, still mapped here) or was lost during this operation; else null.
+   */
+  private poisonIn(mp: LiveMapping, pos: number, len: number): "must" | "may" | null {
+    let out: "must" | "may" | null = null;
+    const racing = this.raced.length > 0 ? this.racedPages(mp.node) : null;
+    for (let p = Math.floor(pos / PAGE); p * PAGE < pos + len; p++) {
+      if (!mp.shared && mp.copies.has(p)) {
+        if (mp.lostCopies.has(p)) return "must";
+        if (this.raced.some((l) => l.mapping === undefined)) out = "may";
+        continue;
+      }
+      if (mp.node.lost.has(p)) return "must";
+      if (mp.markers.has(p) || racing?.has(p)) out = "may";
+    }
+    return out;
+  }
+
+  /**
    * Runs a load or a store: its value, or its outcome as a code — "SIGSEGV" or "SIGBUS" for a bad
    * address or a page past EOF (EFAULT), the cause's code (EIO, ENOMEM, ENOSPC) for a page that
    * could not be read or made writable, so that the fault outcomes are judged as other calls' are.
@@ -1028,6 +1463,13 @@ class Harness {
     node.content!.write(off, data);
     node.touch(off, off + data.length, before);
     if (node.content!.size !== before) this.tailStored.delete(node);
+    if (node.lost.size > 0) {
+      // New data replacing a lost page whole ends its loss; the last page counts whole up to EOF.
+      const end = off + data.length;
+      const size = node.content!.size;
+      const last = end >= size ? Math.max(Math.floor(end / PAGE), Math.ceil(size / PAGE)) : Math.floor(end / PAGE);
+      for (let p = Math.ceil(off / PAGE); p < last; p++) node.lost.delete(p);
+    }
   }
 
   private truncateModel(node: MNode, size: number): void {
@@ -1038,12 +1480,49 @@ class Harness {
     node.touch(Math.min(before, size), Infinity, before);
     // A size change zeroes the old last page past EOF (truncate) or must expose zeros (growth).
     this.tailStored.delete(node);
-    // Truncation unmaps the pages past the new last page, private copies too (truncate_pagecache).
+    // Truncation unmaps the pages past the new last page, private copies and poison markers too
+    // (truncate_pagecache); lost pages removed are lost no more.
     const pages = Math.ceil(size / PAGE);
+    for (const p of node.lost) if (p >= pages) node.lost.delete(p);
     for (const mp of this.maps) {
       if (mp?.node !== node) continue;
       for (const index of mp.copies.keys()) if (index >= pages) mp.copies.delete(index);
+      if (size < before) {
+        for (const index of mp.markers) if (index >= pages) mp.markers.delete(index);
+        for (const index of mp.lostCopies) if (index >= pages) mp.lostCopies.delete(index);
+      }
     }
+  }
+
+  /**
+   * What lost pages allow of a read of `len` bytes at `off` (the model's length, within the file):
+   * EIO when its first page is lost (`mustEio`), or lost during this operation (`mayEio`); else it
+   * must stop at the first lost page (`end`, bytes), and may stop at a page lost during it (`mayEnds`).
+   */
+  private lostInRead(node: MNode, off: number, len: number): { mustEio: boolean; mayEio: boolean; end: number; mayEnds: Set<number> } | null {
+    const racing = this.racedPages(node);
+    if (len <= 0 || (node.lost.size === 0 && racing.size === 0)) return null;
+    const out = { mustEio: false, mayEio: false, end: len, mayEnds: new Set<number>() };
+    const first = Math.floor(off / PAGE);
+    for (let p = first; p * PAGE < off + len; p++) {
+      if (node.lost.has(p)) {
+        if (p === first) out.mustEio = true;
+        else out.end = p * PAGE - off;
+        break;
+      }
+      if (racing.has(p)) {
+        if (p === first) out.mayEio = true;
+        else out.mayEnds.add(p * PAGE - off);
+      }
+    }
+    return out;
+  }
+
+  /** Pages of `node` lost while the current operation runs (not yet applied to the model). */
+  private racedPages(node: MNode): Set<number> {
+    const out = new Set<number>();
+    for (const l of this.raced) if (l.mapping && this.nodeOf(l.mapping) === node) out.add(l.index);
+    return out;
   }
 
   private withFd<T>(path: string, flags: number, fn: (fd: number) => T): T {
@@ -1082,9 +1561,9 @@ class Harness {
     return r.value;
   }
 
-  /** Is `code` a legal fault outcome now? */
+  /** Is `code` a legal fault outcome now? (EIO: after an injected I/O error, or a memory error that made any call able to fail.) */
   private legal(code: string, readOnly: boolean): boolean {
-    if (code === "EIO") return this.world.injected > 0;
+    if (code === "EIO") return this.world.injected > 0 || this.memEio;
     if (code === "ENOMEM") return this.tiny;
     if (code === "ENOSPC") return !readOnly;
     return false;
@@ -1164,6 +1643,24 @@ class Harness {
     }
   }
 
+  /**
+   * An fsync (or msync) of `node` through a file whose error cursor was `cursor`: if a page was
+   * lost since the file's last report, it must fail with EIO (once per open file). Returns the
+   * file's cursor afterwards, and whether the model explains an EIO (a loss to report); an EIO it
+   * does not explain is left to {@link judge}.
+   */
+  private judgeLossReport(op: Op, node: MNode, cursor: number, got: Outcome<unknown>): { cursor: number; explained: boolean } {
+    const pending = node.wbErr.pending(cursor);
+    if (!got.ok && got.code === "EIO") {
+      if (pending) this.stats.lossReports++;
+      return { cursor: node.wbErr.advance(), explained: pending || !node.wbErrKnown };
+    }
+    if (got.ok && node.wbErrKnown && pending) {
+      this.fail(`${formatOp(op)} succeeded, but pages of inode ${node.ino} (${[...node.lost].slice(0, 8).join(", ") || "since replaced"}) were lost to a memory error since this file last reported an error: the next fsync must fail with EIO`);
+    }
+    return { cursor, explained: false };
+  }
+
   private outcome(got: Outcome<unknown>): string {
     return got.ok ? "ok" : got.code;
   }
@@ -1174,7 +1671,7 @@ class Harness {
       const known = classify({ fs: this.cfg.fs, where, fsckProblems: this.recoveryFsck, staleTails: this.staleTails, failedTruncates: this.failedTruncates, mappedTails: this.mappedTails, fsckAfterRepair: this.fsckAfterRepair, halfDone: this.halfDone, unexpected: this.unexpected });
       this.violation = {
         fs: this.cfg.fs, seed: this.cfg.seed, op: this.opIndex, opText: this.opText, message,
-        replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults, this.cfg.policy, this.cfg.pressure), known: known?.id ?? null,
+        replay: replayCommand(this.cfg.fs, this.cfg.seed, ops, this.cfg.faults, this.cfg.policy, this.cfg.pressure, this.maxOrder), known: known?.id ?? null,
       };
       this.note(`VIOLATION${known ? ` (known bug ${known.id})` : ""}: ${message}`);
     }
@@ -1210,7 +1707,7 @@ class Harness {
    * with a legal fault outcome (ENOMEM on a tiny machine, EIO once an error was injected) is left
    * unknown, and `complete` is false.
    */
-  private readView(tolerant: boolean): { view: View; complete: boolean } {
+  private readView(tolerant: boolean, live = false): { view: View; complete: boolean } {
     const fs = this.world.fs;
     const byIno = new Map<number, { node: ViewNode; path: string }>();
     let complete = true;
@@ -1234,7 +1731,11 @@ class Harness {
       }
       const node: ViewNode = { ino: st.ino, kind: kindOf(st.mode), nlink: st.nlink, size: st.size };
       byIno.set(st.ino, { node, path });
-      if (node.kind === "file") node.bytes = read(`read ${path}`, () => fs.readFileSync(path)) as Uint8Array | undefined;
+      const known = live && node.kind === "file" ? this.model.lookup(path) : null;
+      if (known?.ok && known.value.ino === st.ino && known.value.lost.size > 0) {
+        node.bytes = this.readAroundLost(path, known.value, st.size);
+        if (node.bytes === undefined) complete = false;
+      } else if (node.kind === "file") node.bytes = read(`read ${path}`, () => fs.readFileSync(path)) as Uint8Array | undefined;
       else if (node.kind === "symlink") node.target = read(`readlink ${path}`, () => fs.readlinkSync(path) as string);
       else {
         node.entries = new Map();

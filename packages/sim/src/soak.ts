@@ -2,24 +2,26 @@
 /**
  * The soak: runs the harness seed after seed for as long as asked, and prints what it did.
  *
- *   pnpm soak --minutes 10 [--fs simple] [--seed 1] [--ops 3000] [--faults default] [--policy lru] [--pressure] [--allow-known]
+ *   pnpm soak --minutes 10 [--fs simple] [--seed 1] [--ops 3000] [--faults default] [--policy lru] [--max-order 9] [--pressure] [--allow-known]
  *
- * Each run is (filesystem, seed, ops, fault rates, eviction policy); seeds count up from --seed;
- * without --fs the runs alternate between every known filesystem; without --policy each seed picks
- * one of every eviction policy in turn; --pressure leaves the page cache a few pages so reclaim
- * never stops. Prints a line every 30 s, then the totals:
- * operations, faults injected, crashes, fsyncs, remounts, recoveries, distinct seeds and
- * violations (each new one with its replay command; known bugs, see src/known.ts, summarised).
+ * Each run is (filesystem, seed, ops, fault rates, eviction policy, folio order); seeds count up
+ * from --seed; without --fs the runs alternate between every known filesystem; without --policy
+ * each seed picks one of every eviction policy in turn, and without --max-order one of the folio
+ * orders 0, 2 and 9; --pressure leaves the page cache a few pages so reclaim never stops. Prints a
+ * line every 30 s, then the totals: operations, faults injected (I/O errors, crashes, memory
+ * errors and compaction, with memory failure's outcomes by kind, memdesc type and action),
+ * fsyncs, remounts, recoveries, distinct seeds and violations (each new one with its replay
+ * command; known bugs, see src/known.ts, summarised).
  * Exits 1 on any violation (with --allow-known, only on violations that are not known bugs).
  */
 import { parseArgs } from "./cli.js";
 import { formatFaults, parseFaults } from "./faults.js";
 import { KNOWN_BUGS } from "./known.js";
 import { addStats, formatViolation } from "./report.js";
-import { emptyStats, policyOf, run, type Violation } from "./runner.js";
+import { emptyStats, maxOrderOf, policyOf, run, type Violation } from "./runner.js";
 import { TARGETS, target } from "./targets.js";
 
-const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", policy: "string", pressure: "flag", "allow-known": "flag" });
+const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", policy: "string", "max-order": "number", pressure: "flag", "allow-known": "flag" });
 const minutes = Number(args["minutes"] ?? 1);
 const fsList = args["fs"] ? [target(String(args["fs"])).name] : TARGETS.map((t) => t.name);
 const firstSeed = Number(args["seed"] ?? 1);
@@ -28,7 +30,10 @@ const faults = parseFaults(String(args["faults"] ?? "default"));
 const allowKnown = Boolean(args["allow-known"]);
 const policy = args["policy"] !== undefined ? String(args["policy"]) : undefined;
 const pressure = Boolean(args["pressure"]);
+const maxOrder = args["max-order"] !== undefined ? Number(args["max-order"]) : undefined;
 const policyRuns = new Map(fsList.map((f) => [f, new Map<string, number>()]));
+const orderRuns = new Map(fsList.map((f) => [f, new Map<number, number>()]));
+const outcomes = new Map(fsList.map((f) => [f, new Map<string, number>()]));
 
 const start = performance.now();
 const deadline = start + minutes * 60_000;
@@ -39,13 +44,17 @@ const known = new Map<string, Violation[]>();
 let runs = 0;
 let lastReport = start;
 
-console.log(`soak: ${minutes} min on ${fsList.join(", ")}, ${ops} operations per run, seeds from ${firstSeed}, faults ${formatFaults(faults)}, eviction policy ${policy ?? "by seed"}${pressure ? ", memory pressure" : ""}`);
+console.log(`soak: ${minutes} min on ${fsList.join(", ")}, ${ops} operations per run, seeds from ${firstSeed}, faults ${formatFaults(faults)}, eviction policy ${policy ?? "by seed"}, folio order ${maxOrder ?? "by seed"}${pressure ? ", memory pressure" : ""}`);
 for (let seed = firstSeed; performance.now() < deadline; seed++) {
   for (const fs of fsList) {
-    const r = run({ fs, seed, ops, faults, pressure, ...(policy ? { policy } : {}) });
+    const r = run({ fs, seed, ops, faults, pressure, ...(policy ? { policy } : {}), ...(maxOrder !== undefined ? { maxOrder } : {}) });
     runs++;
     const byPolicy = policyRuns.get(fs)!;
     byPolicy.set(policyOf({ seed, policy }), (byPolicy.get(policyOf({ seed, policy })) ?? 0) + 1);
+    const order = maxOrderOf({ seed, maxOrder });
+    orderRuns.get(fs)!.set(order, (orderRuns.get(fs)!.get(order) ?? 0) + 1);
+    const out = outcomes.get(fs)!;
+    for (const [k, n] of Object.entries(r.outcomes)) out.set(k, (out.get(k) ?? 0) + n);
     addStats(totals.get(fs)!, r.stats);
     seeds.set(fs, seeds.get(fs)! + 1);
     if (r.violation) {
@@ -81,7 +90,12 @@ for (const fs of fsList) {
   console.log(`  user mappings       ${s.mmaps} mmaps; ${s.loads} loads, ${s.stores} stores, ${s.msyncs} msyncs (MS_SYNC)`);
   console.log(`  fault outcomes      ${s.eio} EIO, ${s.enomem} ENOMEM, ${s.enospc} ENOSPC; ${s.expectedErrors} errors as the model predicted`);
   console.log(`  reclaim             ${s.pagesReclaimed} pages reclaimed, ${s.kswapdRuns} kswapd runs, ${s.allocStalls} direct-reclaim stalls, ${s.refaults} refaults, ${s.oomReports} OOM reports`);
+  console.log(`  memory faults       ${s.hardOfflines} hard offlines, ${s.softOfflines} soft offlines (${s.memMidOp} of all inside an operation), ${s.unpoisons} unpoisons, ${s.compactions} compaction passes (${s.compactMigrated} folios moved)`);
+  console.log(`  pages lost          ${s.lostFilePages} of files, ${s.lostMetaPages} of metadata, ${s.lostAnonPages} private copies; met by ${s.lostReads} reads (EIO), ${s.poisonSigbus} accesses (SIGBUS, EHWPOISON), ${s.lossReports} fsyncs reporting them`);
+  const out = [...outcomes.get(fs)!].sort(([a], [b]) => (a < b ? -1 : 1));
+  if (out.length > 0) console.log(`  memory failure      ${out.map(([k, n]) => `${k} ${n}`).join(", ")}`);
   console.log(`  eviction policies   ${[...policyRuns.get(fs)!].map(([p, n]) => `${p} ${n}`).join(", ")} runs`);
+  console.log(`  folio orders        ${[...orderRuns.get(fs)!].sort(([a], [b]) => a - b).map(([o, n]) => `max order ${o}: ${n}`).join(", ")} runs`);
   if (s.cleanButInconsistent > 0) console.log(`  note                ${s.cleanButInconsistent} unmounts after write errors left an image marked clean that fsck found inconsistent`);
 }
 const knownHits = [...known.values()].reduce((a, l) => a + l.length, 0);

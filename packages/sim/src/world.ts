@@ -41,6 +41,8 @@ export interface WorldOptions {
   cachePages?: number;
   /** Chooses how long each write stays in flight. */
   inflight: Rng;
+  /** Largest folio order of the filesystem's file mappings (mount option `maxOrder`); the filesystem's default when absent. */
+  maxOrder?: number;
   hooks?: WorldHooks;
 }
 
@@ -88,6 +90,7 @@ export class World {
   powerCut = false;
   mounted = false;
   readonly memory: number;
+  private readonly maxOrder: number | undefined;
 
   constructor(
     readonly store: RamStore,
@@ -96,6 +99,7 @@ export class World {
   ) {
     this.machine = Machine.boot({ memory: options.memory, seed: options.seed, ...(options.evictionPolicy ? { evictionPolicy: options.evictionPolicy } : {}) });
     this.memory = this.machine.config.memory;
+    this.maxOrder = options.maxOrder;
     if (options.cachePages !== undefined) {
       const spare = this.machine.reclaim.freePages() - this.machine.pages.watermarks.high - options.cachePages;
       if (spare > 0) this.machine.vmalloc.vmalloc(spare * 4096);
@@ -115,7 +119,8 @@ export class World {
   }
 
   mount(): void {
-    this.vfs.mount("/", this.target.type, { device: this.top, options: { ...(this.target.mountOptions ?? {}) } });
+    const order = this.maxOrder === undefined ? {} : { maxOrder: this.maxOrder };
+    this.vfs.mount("/", this.target.type, { device: this.top, options: { ...(this.target.mountOptions ?? {}), ...order } });
     this.mounted = true;
   }
 

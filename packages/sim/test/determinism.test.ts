@@ -1,5 +1,5 @@
 import test from "ava";
-import { formatFaults, parseFaults, run, type RunHooks } from "../src/index.js";
+import { formatFaults, maxOrderOf, parseFaults, policyOf, replayCommand, run, type RunHooks } from "../src/index.js";
 import { SkipFlush, firstViolation } from "./helpers.js";
 
 for (const fs of ["simple", "log"]) {
@@ -21,11 +21,20 @@ for (const fs of ["simple", "log"]) {
 test("a violation names its seed and operation and gives a command that replays it", (t) => {
   // A planted bug (the device acknowledges flushes without flushing) makes a violation to look at.
   const hooks: RunHooks = { wrapDevice: (dev, w) => new SkipFlush(dev, w.machine.scheduler) };
-  const base = { fs: "simple", ops: 1500, faults: parseFaults("crash,crash=0.01") };
+  const base = { fs: "simple", ops: 1500, faults: parseFaults("crash,crash=0.01"), maxOrder: 0 };
   const { result } = firstViolation(base, 1000, 25, hooks);
   t.truthy(result, "the planted bug shows within 25 seeds");
   const v = result!.violation!;
-  t.is(v.replay, `node packages/sim/dist/src/run.js --fs simple --seed ${v.seed} --ops ${v.op + 1} --faults ${formatFaults(base.faults)}`);
+  t.is(v.replay, `node packages/sim/dist/src/run.js --fs simple --seed ${v.seed} --ops ${v.op + 1} --faults ${formatFaults(base.faults)} --max-order 0`);
   const again = run({ ...base, seed: v.seed, ops: v.op + 1 }, hooks);
   t.deepEqual(again.violation, v, "the replay stops at the same operation with the same violation");
+});
+
+test("the seed picks the folio order among 0, 2 and 9, independently of the eviction policy; the replay line names it", (t) => {
+  const pairs = new Set<string>();
+  for (let seed = 100; seed < 121; seed++) pairs.add(`${policyOf({ seed })} ${maxOrderOf({ seed })}`);
+  t.is(pairs.size, 21, "every (policy, order) pair once in 21 consecutive seeds");
+  t.deepEqual([...new Set([...pairs].map((p) => Number(p.split(" ")[1])))].sort((a, b) => a - b), [0, 2, 9]);
+  t.is(maxOrderOf({ seed: 100, maxOrder: 4 }), 4, "--max-order wins");
+  t.true(replayCommand("log", 7, 10, parseFaults("default"), undefined, false, 2).endsWith("--faults default --max-order 2"));
 });

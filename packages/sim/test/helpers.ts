@@ -2,7 +2,7 @@
 import type { ExecutionContext } from "ava";
 import type { Scheduler } from "@folio/core";
 import { StackedDevice, type BlockDevice, type BlockRequest } from "@folio/pagecache";
-import { formatViolation, parseFaults, run, type RunConfig, type RunHooks, type RunResult } from "../src/index.js";
+import { formatViolation, parseFaults, run, type FaultRates, type RunConfig, type RunHooks, type RunResult } from "../src/index.js";
 
 /** Test-only plants read by test/hooks/loader.ts. */
 export interface Plant {
@@ -63,6 +63,15 @@ export function assertClean(t: ExecutionContext, r: RunResult): void {
 }
 
 export const faults = parseFaults;
+
+/**
+ * A fault spec as it drew before memory faults existed: the profile's rates with hard and soft
+ * offline, unpoison and compaction off. Runs found before then replay with it (and `maxOrder: 0`,
+ * the only folio order there was) so that their seeds keep meaning the same scenario.
+ */
+export function legacyFaults(spec: string): FaultRates {
+  return { ...parseFaults(spec), hardOffline: 0, softOffline: 0, unpoison: 0, compact: 0 };
+}
 
 /** Weights that make mapping operations (mmap, loads, stores, msync, munmap) a large share of a run. */
 export const MAPPING_WEIGHTS = { "mmap-shared": 6, "mmap-private": 4, load: 25, store: 30, msync: 6, munmap: 3 } as const;

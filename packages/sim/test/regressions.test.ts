@@ -8,12 +8,13 @@ import test from "ava";
 import { MAP_SHARED, PROT_READ, PROT_WRITE, Rng } from "@folio/core";
 import { format } from "@folio/fs-simple";
 import { KNOWN_BUGS, RamStore, World, parseFaults, run, target } from "../src/index.js";
+import { legacyFaults } from "./helpers.js";
 
 for (const bug of KNOWN_BUGS) {
   const m = /--fs (\w+) --seed (\d+) --ops (\d+) --faults (\S+)/.exec(bug.example);
   if (!m) continue;
   test(`the harness finds ${bug.id} (${bug.example})`, (t) => {
-    const r = run({ fs: m[1]!, seed: Number(m[2]), ops: Number(m[3]), faults: parseFaults(m[4]!), pressure: / --pressure\b/.test(bug.example) });
+    const r = run({ fs: m[1]!, seed: Number(m[2]), ops: Number(m[3]), faults: parseFaults(m[4]!), pressure: / --pressure\b/.test(bug.example), maxOrder: Number(/--max-order (\d)/.exec(bug.example)?.[1] ?? 0) });
     t.truthy(r.violation, "a violation");
     t.is(r.violation?.known, bug.id, r.violation?.message);
   });
@@ -71,7 +72,7 @@ test("simple-truncate-half-done (fixed): a truncate that fails changes nothing",
 });
 
 test("vfs-evict-error-after-unlink (fixed): its seed runs with no violation", (t) => {
-  const r = run({ fs: "simple", seed: 6, ops: 159, faults: parseFaults("heavy") });
+  const r = run({ fs: "simple", seed: 6, ops: 159, faults: legacyFaults("heavy"), maxOrder: 0 });
   t.is(r.violation, null, r.violation?.message);
 });
 
@@ -121,7 +122,7 @@ function log(store = new RamStore(target("log").blocks * 4096), seed = 1): World
 }
 
 test("log-truncate-half-done (fixed): its seed runs with no violation", (t) => {
-  t.is(run({ fs: "log", seed: 6, ops: 1202, faults: parseFaults("default") }).violation, null);
+  t.is(run({ fs: "log", seed: 6, ops: 1202, faults: legacyFaults("default"), maxOrder: 0 }).violation, null);
 });
 
 test("log-truncate-half-done (fixed): a truncate that fails changes nothing", (t) => {
@@ -155,7 +156,7 @@ const SIMPLE_FIXED: readonly [string, string][] = [
 for (const [id, example] of SIMPLE_FIXED) {
   const m = /--seed (\d+) --ops (\d+) --faults (\S+)( --pressure)?/.exec(example)!;
   test(`${id} (fixed): its seed runs with no violation (${example})`, (t) => {
-    const r = run({ fs: "simple", seed: Number(m[1]), ops: Number(m[2]), faults: parseFaults(m[3]!), pressure: m[4] !== undefined });
+    const r = run({ fs: "simple", seed: Number(m[1]), ops: Number(m[2]), faults: legacyFaults(m[3]!), pressure: m[4] !== undefined, maxOrder: 0 });
     t.is(r.violation, null, r.violation?.message);
   });
 }
@@ -165,14 +166,14 @@ test("simple-mmap-tail-exposed (fixed): its seed runs with no violation (--fs si
   // page past the old EOF (only a write starting past EOF did): bytes stored there through a shared
   // mapping stayed, and a load past the new EOF saw them. Writeback also took them to the disk; it
   // now zeroes the page past EOF first. Direct reproduction: packages/fs-simple/test/mmap.test.ts.
-  const r = run({ fs: "simple", seed: 19, ops: 2511, faults: parseFaults("default"), pressure: true });
+  const r = run({ fs: "simple", seed: 19, ops: 2511, faults: legacyFaults("default"), pressure: true, maxOrder: 0 });
   t.is(r.violation, null, r.violation?.message);
 });
 
 test("log-failed-write-page-dropped (fixed): its seed runs with no violation", (t) => {
   // It shows where the page cache reclaims clean folios: the data of a failed log write was
   // dropped, then read back from blocks that never got it.
-  t.is(run({ fs: "log", seed: 27, ops: 2250, faults: parseFaults("default") }).violation, null);
+  t.is(run({ fs: "log", seed: 27, ops: 2250, faults: legacyFaults("default"), maxOrder: 0 }).violation, null);
 });
 
 // ── Open: a failing test until the bug is fixed ──
@@ -182,14 +183,14 @@ test("pagecache-read-unreferenced-folio: its seed runs with no violation (--fs l
   // a reference on the folio it had looked up, the window's allocations reclaimed that folio and
   // reused it, and the read copied from the reused one. Direct reproduction:
   // packages/fs-log/test/reclaim.test.ts.
-  const r = run({ fs: "log", seed: 4, ops: 1500, faults: parseFaults("default"), pressure: true });
+  const r = run({ fs: "log", seed: 4, ops: 1500, faults: legacyFaults("default"), pressure: true, maxOrder: 0 });
   t.is(r.violation, null, r.violation?.message);
 });
 
 test("the harness's own look after a mkdir sees no injected read error (--fs simple --seed 20260 --ops 1083 --faults default --pressure)", (t) => {
   // Under pressure the path's directory blocks had left the cache; the lstat that learns the new
   // inode number re-read them inside a read-error window and failed: the observer's fault, not Folio's.
-  t.is(run({ fs: "simple", seed: 20260, ops: 1083, faults: parseFaults("default"), pressure: true }).violation, null);
+  t.is(run({ fs: "simple", seed: 20260, ops: 1083, faults: legacyFaults("default"), pressure: true, maxOrder: 0 }).violation, null);
 });
 
 /**
@@ -219,5 +220,39 @@ test("log-mmap-tail-exposed (fixed): bytes stored through a mapping past EOF rea
 });
 
 test("log-mmap-tail-exposed (fixed): its seed runs with no violation (--fs log --seed 3 --ops 1024 --faults default)", (t) => {
-  t.is(run({ fs: "log", seed: 3, ops: 1024, faults: parseFaults("default") }).violation, null);
+  t.is(run({ fs: "log", seed: 3, ops: 1024, faults: legacyFaults("default"), maxOrder: 0 }).violation, null);
 });
+
+// ── Found by memory faults and large folios (each fixed; direct reproductions in the filesystems' tests) ──
+
+/** Runs of the bugs found with memory faults and large folios: each replays clean now. */
+const MEMORY_AND_FOLIO_FIXED: readonly [string, string][] = [
+  // fs-simple: a write across several large folios allocated its whole range's blocks in the first folio's writeBegin; later folios read their garbage.
+  ["simple-large-folio-garbage-read", "--fs simple --seed 3 --ops 250 --faults none --max-order 9"],
+  // fs-log: unmount after a shutdown returned with a log write (an empty segment-end unit) still in flight.
+  ["log-unmount-writes-in-flight", "--fs log --seed 17 --ops 1408 --faults default,hardOffline=0,softOffline=0,unpoison=0,compact=0 --max-order 9"],
+  // Page cache: a write's large folio was allocated as if needed, ENOMEM instead of a smaller folio.
+  ["pagecache-write-folio-enomem", "--fs simple --seed 20 --ops 2364 --faults none --pressure --max-order 9"],
+  // fs-simple: metadata lost to a memory error was read back from the disk's older copy.
+  ["simple-lost-metadata-read-stale", "--fs simple --seed 2 --ops 424 --faults memory --max-order 0"],
+  ["simple-lost-metadata-read-stale", "--fs simple --seed 4 --ops 299 --faults memory --max-order 0"],
+  ["simple-lost-metadata-read-stale", "--fs simple --seed 5 --ops 847 --faults memory --max-order 0"],
+  // fs-simple: fsync reported a lost indirect block once, then promised the file durable.
+  ["simple-fsync-after-lost-metadata", "--fs simple --seed 98 --ops 1053 --faults memory --max-order 9"],
+  // Page cache: the page past EOF of a dirty large folio was recorded lost (EIO once the file grew over it).
+  ["pagecache-lost-past-eof", "--fs simple --seed 17 --ops 1049 --faults memory --max-order 9"],
+  ["pagecache-lost-past-eof", "--fs simple --seed 19 --ops 280 --faults memory --max-order 9"],
+  // Page cache: a store into a large folio under memory pressure was throttled, write-protected and refaulted for ever (EDEADLK).
+  ["pagecache-mmap-throttle-livelock", "--fs simple --seed 268 --ops 738 --faults default --pressure --max-order 9"],
+  // The harness's own: a mapping first seen inside an operation was later taken for a newer inode with its number.
+  ["harness-mapping-attribution", "--fs simple --seed 140 --ops 271 --faults memory --max-order 9"],
+  // The harness's own: a read error inside umount failed a data page's writeback (umount does not report it); the file was not held uncertain.
+  ["harness-umount-read-error", "--fs simple --seed 86 --ops 3000 --faults default --pressure --max-order 0"],
+];
+for (const [id, example] of MEMORY_AND_FOLIO_FIXED) {
+  const m = /--fs (\w+) --seed (\d+) --ops (\d+) --faults (\S+)( --pressure)? --max-order (\d)/.exec(example)!;
+  test(`${id} (fixed): its seed runs with no violation (${example})`, (t) => {
+    const r = run({ fs: m[1]!, seed: Number(m[2]), ops: Number(m[3]), faults: parseFaults(m[4]!), pressure: m[5] !== undefined, maxOrder: Number(m[6]) });
+    t.is(r.violation, null, r.violation?.message);
+  });
+}

@@ -171,7 +171,9 @@ export class PageAllocator {
     this.vm.events[VmEvent.AllocFail]++;
     if (this.trace !== undefined && this.trace.enabled & TracePoint.AllocFail) this.trace.emit({ point: "alloc_fail", order, gfp });
     if (this.injected) throw new OutOfMemoryError(`out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed by fault injection`);
-    const report = this.oomReporter?.(order, gfp);
+    // A NoRetry allocation has a fallback (a large folio steps down to smaller ones): it fails
+    // without the OOM report, as __GFP_NORETRY skips the OOM path in Linux.
+    const report = gfp & Gfp.NoRetry ? undefined : this.oomReporter?.(order, gfp);
     throw new OutOfMemoryError(
       `out of memory: order-${order} ${MIGRATE_TYPE_NAMES[gfpMigrateType(gfp)]} allocation failed ` +
         `(${this.vm.stat[Stat.FreePages]} pages free, min watermark ${this.watermarks.min}, ` +
