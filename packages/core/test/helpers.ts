@@ -2,7 +2,7 @@
  * Shared helpers for the core tests: whole-machine state snapshots (to prove a failed call
  * changed nothing) and small utilities. Not a test file itself (ava runs only *.test.js).
  */
-import { Machine, MemdescType, PAGE_SIZE, isFolioError, type ErrorCode } from "../src/index.js";
+import { Machine, MemdescType, PAGE_SIZE, isFolioError, type ErrorCode, type SwapBacking } from "../src/index.js";
 import type { ExecutionContext } from "ava";
 
 /** Everything observable about a machine's memory state, copied. */
@@ -152,4 +152,25 @@ export function fillMemory(m: Machine, gfp = 0): Run[] {
 export function twin(m: Machine): Machine {
   const c = m.config;
   return Machine.boot({ memory: c.memory, seed: c.seed, hugePages: c.hugePages, ...(c.minFreePages >= 0 ? { minFreePages: c.minFreePages } : {}) });
+}
+
+/** An in-memory swap device whose writes and reads complete as scheduler events, like a device's. */
+export function memorySwap(m: Machine, slots: number): SwapBacking {
+  const data = new Uint8Array(slots * PAGE_SIZE);
+  return {
+    name: "test swap",
+    slots,
+    write(slot, src, offset, done) {
+      m.scheduler.after(1000, "swap write", () => {
+        data.set(src.subarray(offset, offset + PAGE_SIZE), slot * PAGE_SIZE);
+        done(null);
+      });
+    },
+    read(slot, dst, offset, done) {
+      m.scheduler.after(1000, "swap read", () => {
+        dst.set(data.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), offset);
+        done(null);
+      });
+    },
+  };
 }

@@ -6,9 +6,9 @@
 import test from "ava";
 import {
   FolioFlag, Gfp, MADV_DONTNEED, MADV_HWPOISON, MADV_SOFT_OFFLINE, MAP_ANONYMOUS, MAP_PRIVATE, Machine, MemdescType, MemoryAccessError,
-  PAGE_SIZE, PROT_READ, PROT_WRITE, PageFlag, Stat, isPoisonPte, ptePfn, type AddressSpace, type SwapBacking,
+  PAGE_SIZE, PROT_READ, PROT_WRITE, PageFlag, Stat, isPoisonPte, ptePfn, type AddressSpace,
 } from "../src/index.js";
-import { expectError, fillMemory, pattern } from "./helpers.js";
+import { expectError, fillMemory, memorySwap, pattern } from "./helpers.js";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -18,26 +18,6 @@ function boot(memory = "16MiB", hugePages = 0): { m: Machine; mm: AddressSpace }
   return { m, mm: m.mm.createAddressSpace("victim") };
 }
 
-/** An in-memory swap device whose I/O completes as scheduler events. */
-function memorySwap(m: Machine, slots: number): SwapBacking {
-  const data = new Uint8Array(slots * PAGE_SIZE);
-  return {
-    name: "test swap",
-    slots,
-    write(slot, src, offset, done) {
-      m.scheduler.after(1000, "swap write", () => {
-        data.set(src.subarray(offset, offset + PAGE_SIZE), slot * PAGE_SIZE);
-        done(null);
-      });
-    },
-    read(slot, dst, offset, done) {
-      m.scheduler.after(1000, "swap read", () => {
-        dst.set(data.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), offset);
-        done(null);
-      });
-    },
-  };
-}
 
 /** Every frame the allocator still hands out, taken (and given back); none may be poisoned. */
 function handedOutPoison(m: Machine): number[] {

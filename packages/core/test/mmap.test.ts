@@ -9,9 +9,9 @@ import test from "ava";
 import {
   FolioError, MADV_DONTNEED, MADV_RANDOM, MADV_WILLNEED, MAP_ANONYMOUS, MAP_FIXED, MAP_FIXED_NOREPLACE, MAP_PRIVATE, MAP_SHARED, MMAP_BASE,
   Machine, MemoryAccessError, MemdescType, PAGE_SIZE, PROT_NONE, PROT_READ, PROT_WRITE, Stat, Pte, ptePfn, type AddressSpace, type ErrorCode,
-  type SwapBacking,
+  
 } from "../src/index.js";
-import { expectError, pattern } from "./helpers.js";
+import { expectError, memorySwap, pattern } from "./helpers.js";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -33,26 +33,6 @@ function accessError(t: import("ava").ExecutionContext, fn: () => unknown, code:
   return err;
 }
 
-/** An in-memory swap device: writes and reads complete as scheduler events, like a device's. */
-function memorySwap(m: Machine, slots: number): SwapBacking {
-  const data = new Uint8Array(slots * PAGE_SIZE);
-  return {
-    name: "test swap",
-    slots,
-    write(slot, src, offset, done) {
-      m.scheduler.after(1000, "swap write", () => {
-        data.set(src.subarray(offset, offset + PAGE_SIZE), slot * PAGE_SIZE);
-        done(null);
-      });
-    },
-    read(slot, dst, offset, done) {
-      m.scheduler.after(1000, "swap read", () => {
-        dst.set(data.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), offset);
-        done(null);
-      });
-    },
-  };
-}
 
 test("a load of untouched anonymous memory maps the shared zero page; the first store gets a page of its own", (t) => {
   const { m, mm } = boot();

@@ -9,9 +9,9 @@ import test, { type ExecutionContext } from "ava";
 import fc from "fast-check";
 import {
   FolioFlag, HPAGE_PMD_SIZE, MADV_DONTNEED, MADV_HUGEPAGE, MADV_NOHUGEPAGE, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, MAP_SHARED, Machine, MemoryAccessError, PAGE_SIZE, PROT_READ,
-  PROT_WRITE, PageOpCaller, PageOpResult, Pte, Stat, ptePfn, type AddressSpace, type MachineConfig, type SwapBacking,
+  PROT_WRITE, PageOpCaller, PageOpResult, Pte, Stat, ptePfn, type AddressSpace, type MachineConfig,
 } from "../src/index.js";
-import { expectError, pattern } from "./helpers.js";
+import { expectError, memorySwap, pattern } from "./helpers.js";
 
 const RW = PROT_READ | PROT_WRITE;
 const ANON = MAP_PRIVATE | MAP_ANONYMOUS;
@@ -28,26 +28,6 @@ function folioAt(m: Machine, mm: AddressSpace, addr: number): number {
   return pte & Pte.Present ? m.folios.fromPfn(ptePfn(pte)) : 0;
 }
 
-/** An in-memory swap device whose I/O completes as scheduler events. */
-function memorySwap(m: Machine, slots: number): SwapBacking {
-  const data = new Uint8Array(slots * PAGE_SIZE);
-  return {
-    name: "test swap",
-    slots,
-    write(slot, src, offset, done) {
-      m.scheduler.after(1000, "swap write", () => {
-        data.set(src.subarray(offset, offset + PAGE_SIZE), slot * PAGE_SIZE);
-        done(null);
-      });
-    },
-    read(slot, dst, offset, done) {
-      m.scheduler.after(1000, "swap read", () => {
-        dst.set(data.subarray(slot * PAGE_SIZE, (slot + 1) * PAGE_SIZE), offset);
-        done(null);
-      });
-    },
-  };
-}
 
 /** Stores a page-sized pattern (seed = page number) into every page of [a, a + pages). */
 function fill(mm: AddressSpace, a: number, pages: number, seedBase = 0): void {

@@ -111,17 +111,7 @@ export class FolioTable {
       this.slab.free(addr);
       throw e;
     }
-    const w = this.mem.wordsOf(h);
-    const b = this.mem.wordIndexOf(h);
-    w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
-    w[b + F_FLAGS] = flags;
-    w[b + F_PFN] = pfn;
-    w[b + F_ORDER] = order;
-    w[b + F_REFCOUNT] = 1;
-    w[b + F_OWNER] = owner;
-    w[b + F_INDEX] = index;
-    this.vm.events[VmEvent.FolioAlloc]++;
-    return h;
+    return this.initDescriptor(h, pfn, order, owner, index, flags);
   }
 
   /**
@@ -143,17 +133,7 @@ export class FolioTable {
       this.slab.free(addr);
       return 0;
     }
-    const w = this.mem.wordsOf(h);
-    const b = this.mem.wordIndexOf(h);
-    w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
-    w[b + F_FLAGS] = flags;
-    w[b + F_PFN] = pfn;
-    w[b + F_ORDER] = order;
-    w[b + F_REFCOUNT] = 1;
-    w[b + F_OWNER] = owner;
-    w[b + F_INDEX] = index;
-    this.vm.events[VmEvent.FolioAlloc]++;
-    return h;
+    return this.initDescriptor(h, pfn, order, owner, index, flags);
   }
 
   /**
@@ -173,6 +153,11 @@ export class FolioTable {
       this.slab.free(addr);
       throw e;
     }
+    return this.initDescriptor(h, pfn, order, owner, index, flags);
+  }
+
+  /** Fills a new descriptor `h` for the folio of 2^order frames at `pfn`: refcount 1, no mapcount. Returns `h`. */
+  private initDescriptor(h: number, pfn: number, order: number, owner: number, index: number, flags: number): number {
     const w = this.mem.wordsOf(h);
     const b = this.mem.wordIndexOf(h);
     w.fill(0, b, b + FOLIO_DESC_SIZE / 4);
