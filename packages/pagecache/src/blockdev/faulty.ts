@@ -3,7 +3,7 @@
  * random requests, power loss that loses unflushed writes, and torn writes.
  */
 import { fail, type FolioError, type Rng } from "@folio/core";
-import { SECTOR_SIZE, validateRequest, type BlockDevice, type BlockOp, type BlockRequest, type DeviceStats } from "./device.js";
+import { SECTOR_SIZE, StackedDevice, validateRequest, type BlockOp, type BlockRequest } from "./device.js";
 import type { DeviceHooks, SimDevice } from "./sim.js";
 
 /** The blocks a fault applies to: a set of block numbers (copied when given) or a predicate. */
@@ -128,7 +128,7 @@ function checkRate(rate: number | undefined, what: string): number {
  * completed flush, its contents at that flush (captured when a write first lands on the block).
  * A completed flush empties it. {@link FaultyDevice.crash} rolls the store back with it.
  */
-export class FaultyDevice implements BlockDevice {
+export class FaultyDevice extends StackedDevice {
   /** Faults injected so far. */
   readonly faults = new FaultCounters();
 
@@ -144,33 +144,14 @@ export class FaultyDevice implements BlockDevice {
   /** Wraps `inner`. Throws EBUSY if another injector already wraps it. */
   constructor(
     /** The wrapped device. */
-    readonly inner: SimDevice,
+    override readonly inner: SimDevice,
   ) {
+    super(inner);
     const hooks: DeviceHooks = {
       beforeIo: (req) => this.beforeIo(req),
       afterFlush: () => this.undo.clear(),
     };
     inner.intercept(hooks);
-  }
-
-  /** See {@link BlockDevice.name}. */
-  get name(): string {
-    return this.inner.name;
-  }
-
-  /** See {@link BlockDevice.blockSize}. */
-  get blockSize(): number {
-    return this.inner.blockSize;
-  }
-
-  /** See {@link BlockDevice.nrBlocks}. */
-  get nrBlocks(): number {
-    return this.inner.nrBlocks;
-  }
-
-  /** The wrapped device's counters (requests refused after a crash count in `errors`). */
-  get stats(): DeviceStats {
-    return this.inner.stats;
   }
 
   /** True from {@link FaultyDevice.crash} until {@link FaultyDevice.restart}. */
