@@ -14,23 +14,30 @@
  * command; known bugs, see src/known.ts, summarised).
  * Exits 1 on any violation (with --allow-known, only on violations that are not known bugs).
  */
-import { parseArgs } from "./cli.js";
-import { formatFaults, parseFaults } from "./faults.js";
+import { commonOptions, parseArgs } from "./cli.js";
+import { formatFaults } from "./faults.js";
 import { KNOWN_BUGS } from "./known.js";
 import { addStats, formatViolation } from "./report.js";
 import { emptyStats, maxOrderOf, policyOf, run, type Violation } from "./runner.js";
 import { TARGETS, target } from "./targets.js";
 
-const args = parseArgs(process.argv.slice(2), { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", policy: "string", "max-order": "number", pressure: "flag", "allow-known": "flag" });
-const minutes = Number(args["minutes"] ?? 1);
-const fsList = args["fs"] ? [target(String(args["fs"])).name] : TARGETS.map((t) => t.name);
-const firstSeed = Number(args["seed"] ?? 1);
-const ops = Number(args["ops"] ?? 3000);
-const faults = parseFaults(String(args["faults"] ?? "default"));
-const allowKnown = Boolean(args["allow-known"]);
-const policy = args["policy"] !== undefined ? String(args["policy"]) : undefined;
-const pressure = Boolean(args["pressure"]);
-const maxOrder = args["max-order"] !== undefined ? Number(args["max-order"]) : undefined;
+const USAGE = `usage: soak.js [--minutes N] [--fs simple|log] [--seed N] [--ops N] [--faults SPEC] [--policy NAME] [--max-order 0..9] [--pressure] [--allow-known]
+
+  --minutes N     how long to run (default 1); seeds count up from --seed (default 1)
+  --fs NAME       one filesystem (default: alternate between all of them)
+  --faults SPEC   fault rates, as run.js --help lists them (default: default)
+  --policy NAME   one eviction policy (default: each seed picks one in turn)
+  --max-order N   largest folio order (default: 0, 2 or 9 by seed)
+  --pressure      leave the page cache a few pages, so reclaim never stops
+  --allow-known   exit 0 when the only violations are known bugs`;
+const OPTIONS = { minutes: "number", fs: "string", seed: "number", ops: "number", faults: "string", policy: "string", "max-order": "number", pressure: "flag", "allow-known": "flag" } as const;
+const { minutes, fsList, allowKnown, options } = parseArgs(process.argv.slice(2), OPTIONS, USAGE, (args) => ({
+  minutes: Number(args["minutes"] ?? 1),
+  fsList: args["fs"] ? [target(String(args["fs"])).name] : TARGETS.map((t) => t.name),
+  allowKnown: Boolean(args["allow-known"]),
+  options: commonOptions(args, 3000),
+}));
+const { seed: firstSeed, ops, faults, policy, pressure, maxOrder } = options;
 const policyRuns = new Map(fsList.map((f) => [f, new Map<string, number>()]));
 const orderRuns = new Map(fsList.map((f) => [f, new Map<number, number>()]));
 const outcomes = new Map(fsList.map((f) => [f, new Map<string, number>()]));

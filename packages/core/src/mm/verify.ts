@@ -36,6 +36,7 @@ export function verifyMemory(m: VerifySources): string[] {
   };
   const { map, pages } = m;
   const seen = new Uint8Array(map.frames);
+  const vmAreaFrames = new Map<number, Set<number>>();
   const claim = (pfn: number, what: string) => {
     if (seen[pfn]) bad(`frame ${pfn} is accounted twice (again as ${what})`);
     seen[pfn] = 1;
@@ -121,7 +122,10 @@ export function verifyMemory(m: VerifySources): string[] {
       if (s.cache.gfp & 2) slabPages.reclaimable += 1 << order;
       else slabPages.unreclaimable += 1 << order;
     } else if (t === MemdescType.Vmalloc) {
-      if (!m.vmalloc.framesOf(ref).includes(pfn)) bad(`frame ${pfn} names vm area ${ref}, which does not list it`);
+      // One lookup per area, not per frame: an area of n frames would otherwise cost n² here.
+      let listed = vmAreaFrames.get(ref);
+      if (listed === undefined) vmAreaFrames.set(ref, (listed = new Set(m.vmalloc.framesOf(ref))));
+      if (!listed.has(pfn)) bad(`frame ${pfn} names vm area ${ref}, which does not list it`);
     }
   }
   let poisoned = 0;
