@@ -44,13 +44,76 @@ export interface Row {
   pass?: boolean;
   /** Spread of the samples, (max − min) / median, when the figure is a median of samples. */
   spread?: number;
+  /** Where the row sits on a curve of the report's plots, when it is one point of a series of sizes. */
+  point?: CurvePoint;
+}
+
+/**
+ * One point of a curve: the row's figure (and its peer's) at `x` along a scaling axis. Rows of
+ * one suite with the same `axis` and `curve` form one line of that axis's plots, in x order.
+ */
+export interface CurvePoint {
+  /** The axis the rows vary along, e.g. "memory" or "files"; {@link PlotSpec.axis} selects by it. */
+  axis: string;
+  /** Short name of the line (it is the plot's legend text), e.g. "boot" or "create". */
+  curve: string;
+  /** The x coordinate, in the unit the axis's plots name (MiB of memory, number of files). */
+  x: number;
+  /** The figure is a rate (higher is better): its cost is its inverse, e.g. for growth plots. */
+  rate?: boolean;
+}
+
+/**
+ * A plot of a suite's curves (rows with a {@link CurvePoint} on `axis`), drawn by the report as
+ * docs/plots/bench-<id>.svg. What the y axis shows:
+ * - `figure`: the rows' figures as one solid line per curve and their peers' as dashed lines of
+ *   the same colour; only rows whose unit is `unit`, which must then be given;
+ * - `growth`: cost relative to the curve's first point (smallest x), Folio solid and peer dashed:
+ *   1 everywhere means the cost per unit of work does not grow;
+ * - `ratio`: the rows' cost ratio to their peer (`Row.ratio`), one line per curve.
+ * Specs are data (no functions) so that a saved result file can be drawn again.
+ */
+export interface PlotSpec {
+  /** File name part: docs/plots/bench-<id>.svg; unique across suites. */
+  id: string;
+  title: string;
+  subtitle?: string[];
+  axis: string;
+  y: "figure" | "growth" | "ratio";
+  /** The unit of the rows drawn by a `figure` plot. */
+  unit?: string;
+  xLabel: string;
+  /** Log x axis; with `xBase2`, ticks at powers of two. */
+  xLog?: boolean;
+  xBase2?: boolean;
+  yLabel: string;
+  yLog?: boolean;
+  /** Legend suffix of the peers' dashed lines (default "peer"), e.g. "memfs". */
+  peerLabel?: string;
+}
+
+/**
+ * What a suite can return besides its rows: notes for the report (how the rows were made, what a
+ * --quick run leaves out), why it measured nothing (`skipped`), and plots of its curves.
+ */
+export interface SuiteOutcome {
+  rows: Row[];
+  notes?: string[];
+  /** Set when the suite could not run here: the reason, said in the table's place in the report. */
+  skipped?: string;
+  plots?: PlotSpec[];
 }
 
 /** A benchmark suite: a name for the command line and a function producing rows. */
 export interface Suite {
   name: string;
   description: string;
-  run(opts: BenchOptions): Row[] | Promise<Row[]>;
+  run(opts: BenchOptions): Row[] | SuiteOutcome | Promise<Row[] | SuiteOutcome>;
+}
+
+/** A suite's result as a {@link SuiteOutcome}, whichever of the two forms it returned. */
+export function asOutcome(result: Row[] | SuiteOutcome): SuiteOutcome {
+  return Array.isArray(result) ? { rows: result } : result;
 }
 
 /** Nanosecond clock, as a float number of ms. */
@@ -294,6 +357,17 @@ export function fmt(x: number): string {
   return x.toFixed(2);
 }
 
+/** A cost ratio as the tables print it ("2.41×", "13.2×", "140×"), or "—" without one. */
+export function fmtRatio(ratio: number | undefined): string {
+  if (ratio === undefined || !Number.isFinite(ratio)) return "—";
+  return `${ratio.toFixed(ratio >= 100 ? 0 : ratio >= 10 ? 1 : 2)}×`;
+}
+
+/** A spread as a percentage ("12%"), or "—" without one. */
+export function fmtSpread(spread: number | undefined): string {
+  return spread === undefined ? "—" : `${(spread * 100).toFixed(0)}%`;
+}
+
 /** Prints rows as an aligned table. */
 export function printTable(title: string, rows: readonly Row[]): void {
   const header = ["benchmark", "folio", "unit", "peer", "peer value", "cost ×peer", "±spread", "goal", "result"];
@@ -303,8 +377,8 @@ export function printTable(title: string, rows: readonly Row[]): void {
     r.unit,
     r.peer?.name ?? "—",
     r.peer ? fmt(r.peer.value) : "—",
-    r.ratio !== undefined && Number.isFinite(r.ratio) ? `${r.ratio.toFixed(r.ratio >= 100 ? 0 : r.ratio >= 10 ? 1 : 2)}×` : "—",
-    r.spread !== undefined ? `${(r.spread * 100).toFixed(0)}%` : "—",
+    fmtRatio(r.ratio),
+    fmtSpread(r.spread),
     r.goal ?? "—",
     r.pass === undefined ? "—" : r.pass ? "PASS" : "FAIL",
   ]);

@@ -10,6 +10,7 @@ import { policiesSuite } from "./policies.js";
 import { filesystemsSuite } from "./filesystems.js";
 import { mmapSuite } from "./mmap.js";
 import { fuseSuite } from "./fuse.js";
+import { scalingSuite } from "./scaling.js";
 
 export const SUITES: readonly Suite[] = [
   coreSuite,
@@ -18,5 +19,6 @@ export const SUITES: readonly Suite[] = [
   filesystemsSuite,
   fsSuite,
   mmapSuite,
+  scalingSuite,
   fuseSuite,
 ];

@@ -4,6 +4,7 @@
  * with filemapRead, whose readFolio zero-fills (a folio that is not cached is a hole).
  */
 import "reflect-metadata";
+import { realpathSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { inject } from "tsyringe";
 import { FolioFlag, Machine, PageOpCaller, PageOpResult, TOKENS, fail, type ErrorCode, type MappableFile, type PageOwner } from "@folio/core";
@@ -17,19 +18,32 @@ import type { DirEntry, FsFile, InodeAttr, SetAttr, StatFs, SuperBlock } from "@
 import { Vfs, createNodeFs } from "@folio/vfs";
 
 /** One inode: attributes, plus data (a file's mapping), entries (a directory) or a target (a symlink). */
+// #region inode
 interface RamInode { attr: InodeAttr; mapping?: Mapping; entries?: Map<string, number>; target?: string }
+// #endregion inode
 
 /** Throws a Folio error, as an expression: `map.get(key) ?? raise("ENOENT", "…")`. */
 const raise = (code: ErrorCode, why: string): never => { throw fail(code, why); };
 
-/** Our folios' owner: the page cache's defaults, but reclaim may not drop them (they are the only copy). */
-const unevictable = (d: PageCacheOwner): PageOwner => ({
+// #region owner
+/**
+ * Our folios' owner: the page cache's defaults, but every folio is the only copy of its data.
+ * Reclaim may not drop one; memory failure may, but must report the loss, not leave zeros behind.
+ */
+const onlyCopy = (d: PageCacheOwner): PageOwner => ({
   get label() { return d.label; },
   dirty: (folio, ctx) => d.dirty(folio, ctx),
   migrate: (src, dst, ctx) => d.migrate(src, dst, ctx),
-  release: (folio, ctx) => ([PageOpCaller.Truncate, PageOpCaller.MemoryFailure].includes(ctx.caller) ? d.release(folio, ctx) : PageOpResult.Unsupported),
+  release: (folio, ctx) => {
+    if (ctx.caller === PageOpCaller.Truncate) return d.release(folio, ctx);
+    if (ctx.caller !== PageOpCaller.MemoryFailure) return PageOpResult.Unsupported;
+    d.dirty(folio, ctx); // the default owner records a lost page as lost only when it was dirty
+    return d.release(folio, ctx);
+  },
 });
+// #endregion owner
 
+// #region register
 /** A filesystem whose only storage is the page cache, like Linux's ramfs: `vfs.mount("/", "ramfs")`. */
 @filesystem("ramfs")
 export class RamFs implements SuperBlock {
@@ -44,6 +58,7 @@ export class RamFs implements SuperBlock {
     @inject(PAGECACHE_TOKENS.PageCache) private readonly cache: PageCache,
     @inject(PAGECACHE_TOKENS.Flusher) private readonly flusher: Flusher,
   ) {}
+  // #endregion register
 
   // ── Superblock ──
   mount(): void { this.add(S_IFDIR | 0o755, { entries: new Map() }); }
@@ -53,6 +68,7 @@ export class RamFs implements SuperBlock {
     for (const ino of this.inodes.keys()) this.dropData(ino);
     this.inodes.clear();
   }
+  // #region writeback
   /** Writeback has nowhere to write to: it only marks our dirty folios clean (they stay cached). */
   writebackInodes(wbc: WritebackControl): number {
     const mine = [...this.cache.dirtyMappings].filter((m) => this.inodes.get(m.host.ino)?.mapping === m);
@@ -66,6 +82,7 @@ export class RamFs implements SuperBlock {
       this.cache.endWriteback(m, folio);
     });
   }
+  // #endregion writeback
   evictInode(ino: number): void {
     if ((this.inodes.get(ino)?.attr.nlink ?? 1) > 0) return; // still named: its data lives only here
     this.dropData(ino);
@@ -122,29 +139,37 @@ export class RamFs implements SuperBlock {
   open(ino: number, flags: number): FsFile {
     return { ...openCachedFile(this.inode(ino).mapping ?? raise("EISDIR", `inode ${ino} is not a regular file`)), ino, flags };
   }
+  // #region data
+  // #region read
   read(file: FsFile, pos: number, buf: Uint8Array, offset: number, length: number): number {
     // readFolio: a folio that is not cached holds no data yet, so reading it is zero-filling it.
     return filemapRead(this.cache, file, pos, buf, offset, length, { readFolio: (_f, folio) => finishRead(this.cache, this.filled(folio), true) });
   }
+  // #endregion read
+  // #region write
   write(file: FsFile, pos: number, buf: Uint8Array, offset: number, length: number): number {
     const n = performWrite(this.cache, file, pos, buf, offset, length, {
       writeBegin: (f, p, len) => this.filled(grabFolioForWrite(this.cache, f, p, len)), // the locked folio to copy into
       writeEnd: (f, p, len, copied, folio) => genericWriteEnd(this.cache, f, p, len, copied, folio), // dirty it, grow the file
     }, this.flusher);
-    this.touch(file.ino);
+    this.touch(file.ino); // mtime and ctime
     return n;
   }
+  // #endregion write
+  // #endregion data
   fsync(): void {} // nothing to make durable
   release(): void {}
+  // #region mmap
   /** Mappings fault pages in as read() does (a folio nobody wrote is zero-filled); msync makes nothing more durable. */
   mmap(file: FsFile): MappableFile {
     return filemapMmap(this.cache, file, {
       read: { readFolio: (_f, folio) => finishRead(this.cache, this.filled(folio), true) },
-      writepages: (m, w) => this.cleanPages(m, w),
-      fsync: () => {},
+      writepages: (m, w) => this.cleanPages(m, w), // msync(MS_ASYNC) "writes" by marking clean
+      fsync: () => {}, // msync(MS_SYNC): nothing is more durable than memory
       throttle: this.flusher, // a process dirtying pages through a mapping is paused like a writer
     });
   }
+  // #endregion mmap
 
   // ── Helpers ──
   private now(): number { return this.machine.wallClockNs(); }
@@ -154,7 +179,7 @@ export class RamFs implements SuperBlock {
     const [ino, t, nlink] = [this.nextIno++, this.now(), fileTypeOf(mode) === FileType.Directory ? 2 : 1];
     this.inodes.set(ino, { attr: { ino, mode, nlink, uid: 0, gid: 0, size: 0, blocks: 0, atimeNs: t, mtimeNs: t, ctimeNs: t, birthtimeNs: t }, ...extra });
     const host = { ino, label: `inode ${ino} on ramfs`, size: 0 };
-    if (fileTypeOf(mode) === FileType.Regular) this.inode(ino).mapping = this.cache.createMapping(host, {}, unevictable);
+    if (fileTypeOf(mode) === FileType.Regular) this.inode(ino).mapping = this.cache.createMapping(host, {}, onlyCopy);
     return ino;
   }
   private inode(ino: number): RamInode { return this.inodes.get(ino) ?? raise("ENOENT", `no inode ${ino}`); }
@@ -195,6 +220,7 @@ export class RamFs implements SuperBlock {
   }
 }
 
+// #region main
 /** Boots a machine, mounts ramfs as its root, and uses it through Node's fs API. */
 async function main(): Promise<void> {
   const machine = Machine.boot({ memory: "64MiB", seed: 7 });
@@ -206,5 +232,7 @@ async function main(): Promise<void> {
   process.stdout.write(await fs.promises.readFile("/home/folio/hello.txt", "utf8"));
   console.log(`${fs.statSync("/home/folio/hello.txt").size} bytes; the page cache holds ${machine.meminfo().Cached} KiB`);
 }
+// #endregion main
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await main();
+// Run as a program (also through a symlink), not when imported to register the type.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href) await main();

@@ -1,6 +1,7 @@
 /**
  * Runs every example as a child process and fails if any exits non-zero, so the examples are
- * tested in CI and cannot rot.
+ * tested in CI and cannot rot. The programs of examples/tutorial/ are not run here: the tutorial's
+ * test (docs/test/tutorial.test.mjs) runs them and checks the output docs/TUTORIAL.md shows.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";

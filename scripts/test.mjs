@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const root = new URL("..", import.meta.url).pathname;
-const dirs = [...readdirSync(join(root, "packages")).map((d) => join("packages", d)).sort(), "examples"];
+const dirs = [...readdirSync(join(root, "packages")).map((d) => join("packages", d)).sort(), "examples", "docs"];
 let passed = 0;
 let failed = 0;
 let broken = 0;

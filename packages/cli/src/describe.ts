@@ -15,7 +15,13 @@ export interface FrameReport extends FrameDescription {
   ref: number;
   /** The order field of the struct page entry (meaningful on allocation heads and free-block heads). */
   order: number;
-  pageblock: { index: number; migrateType: string };
+  /** The pageblock the frame is in. */
+  pageblock: {
+    /** Pageblock number: pfn / 512. */
+    index: number;
+    /** Its migrate type name (`Movable`, …). */
+    migrateType: string;
+  };
 }
 
 /** Everything frame `pfn` says about itself. Throws EINVAL (core's message) for a bad pfn. */
@@ -53,6 +59,7 @@ export function formatFrameReport(r: FrameReport): string {
 export interface TypeExample {
   /** A memdesc type name, or `folio (file)` / `folio (anon)` for the two kinds of folio. */
   kind: string;
+  /** The first frame of that kind, or null when there is none. */
   frame: FrameReport | null;
 }
 

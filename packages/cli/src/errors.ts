@@ -14,6 +14,7 @@ export const EXIT_USAGE = 2;
  * prints it as one line.
  */
 export class CliError extends Error {
+  /** The message reads `CODE: message` (unless it already starts with the code). */
   constructor(
     /** Node-style error code, e.g. `EINVAL`. */
     readonly code: string,
@@ -43,6 +44,7 @@ export function usage(message: string): never {
 export interface ErrorReport {
   /** One line, without the trailing newline. */
   line: string;
+  /** Exit status to leave with: {@link EXIT_FAILURE}, a CliError's own, or 70 (EX_SOFTWARE) for an internal error. */
   exitCode: number;
   /** The stack trace of an internal error (a bug), to print after the line; undefined otherwise. */
   stack?: string;

@@ -2,12 +2,12 @@
  * Disk images on the host's filesystem: detecting which Folio filesystem an image holds, and
  * mounting it on a small machine through the VFS, read-only when the command only reads.
  */
-import { closeSync, openSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { Machine, fail } from "@folio/core";
-import { FileStore, SimDevice, type BackingStore } from "@folio/pagecache";
-import { format as simpleFormat } from "@folio/fs-simple";
-import { format as logFormat } from "@folio/fs-log";
+import { FileStore, SimDevice, readImageHead, type BackingStore } from "@folio/pagecache";
+import { probeFilesystem } from "@folio/fs-api";
+import "@folio/fs-simple"; // registers "simple" (and its superblock probe)
+import "@folio/fs-log"; // registers "log"
 import { Vfs, createNodeFs, type NodeFs } from "@folio/vfs";
 import { CliError, withoutCode } from "./errors.js";
 import type { FsName } from "./session.js";
@@ -16,27 +16,19 @@ import type { FsName } from "./session.js";
 const IMAGE_MACHINE_MEMORY = "128MiB";
 
 /**
- * The filesystem an image holds, from its superblock magic: fs-simple's "FOLIOSMP" in block 0
- * (or its backup in block 1, when block 0 is damaged), fs-log's "FLOG" word in block 0. Throws
- * ENOENT/EACCES for a file that cannot be read, EINVAL for one holding neither.
+ * The filesystem an image holds, from the superblock probes of the registered types (fs-simple's
+ * magic in block 0, or its backup in block 1 when block 0 is damaged; fs-log's "FLOG" word in
+ * block 0). Throws ENOENT/EACCES for a file that cannot be read, EINVAL for one holding neither.
  */
 export function detectFs(path: string): FsName {
-  const head = new Uint8Array(8192);
-  let fd: number;
+  let head: Uint8Array;
   try {
-    fd = openSync(path, "r");
+    head = readImageHead(path);
   } catch (e) {
     throw hostError(e, path);
   }
-  let n: number;
-  try {
-    n = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (n >= 8 && simpleFormat.hasMagic(head, 0)) return "simple";
-  if (n >= 4 && new DataView(head.buffer).getUint32(0, true) === logFormat.MAGIC_SB) return "log";
-  if (n >= 4096 + 8 && simpleFormat.hasMagic(head, 4096)) return "simple";
+  const found = probeFilesystem(head);
+  if (found === "simple" || found === "log") return found;
   throw new CliError("EINVAL", `${path} holds no Folio filesystem (neither fs-simple's nor fs-log's superblock magic): make one with folio mkfs`);
 }
 
@@ -103,10 +95,15 @@ export class ImageStore implements BackingStore {
 
 /** A machine with an image mounted on `/`. */
 export interface ImageSession {
+  /** The small machine the image is opened on. */
   readonly machine: Machine;
+  /** Its VFS, with the image mounted on `/`. */
   readonly vfs: Vfs;
+  /** Node's fs API over {@link vfs}. */
   readonly fs: NodeFs;
+  /** The filesystem found on the image. */
   readonly fsType: FsName;
+  /** The simulated device over the image file. */
   readonly device: SimDevice;
   /** Unmounts (writing everything back unless read-only) and closes the image. Idempotent. */
   close(): void;

@@ -2,6 +2,8 @@
  * @folio/cli: the `folio` command, and the parts other tools reuse — the memory map renderer,
  * page-types, frame descriptions, workloads (as runs and as streams of operations) and their
  * runner, trace sources, the live viewer.
+ *
+ * @module @folio/cli
  */
 export * from "./errors.js";
 export * from "./session.js";

@@ -24,12 +24,15 @@ const FROM_FOLIO = FOLIO_FLAG_NAMES.map((name) => BIT[name] ?? 0);
 
 /** One row: frames of one memdesc type showing one set of flags. */
 export interface PageTypeRow {
+  /** Memdesc type name. */
   type: string;
   /** Flag names set, in {@link PAGE_TYPE_FLAGS} order. */
   flags: string[];
   /** One character per flag of {@link PAGE_TYPE_FLAGS}: its letter when set, `_` otherwise. */
   symbolic: string;
+  /** Frames in the row. */
   pages: number;
+  /** Their size in MiB (not rounded). */
   mib: number;
 }
 
@@ -37,6 +40,7 @@ export interface PageTypeRow {
 export interface PageTypes {
   /** Frames of the machine; the rows' pages sum to it. */
   frames: number;
+  /** One row per memdesc type and set of flags. */
   rows: PageTypeRow[];
   /** Frames per memdesc type. */
   byType: Record<string, number>;

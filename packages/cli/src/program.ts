@@ -28,9 +28,10 @@ export function createProgram(): Command {
     .version(VERSION)
     .option("--no-progress", "never draw progress bars")
     .exitOverride()
-    // Commander's errors as one line like every other: its suggestion joins the message's line.
+    // Commander's errors as one line like every other, `folio: EINVAL: …` (a command line that
+    // does not parse is an invalid argument); its suggestion joins the message's line.
     .configureOutput({
-      outputError: (message, write) => write(`folio: ${message.trim().replace(/\s*\n\s*/g, " ")}\n`),
+      outputError: (message, write) => write(`folio: ${message.trim().replace(/^error: /, "EINVAL: ").replace(/\s*\n\s*/g, " ")}\n`),
       // Help and version written synchronously, like every report (a closed pipe ends quietly).
       writeOut: (text) => writeOut(text),
     })

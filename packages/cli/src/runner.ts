@@ -14,29 +14,110 @@ import type { Workload } from "./workloads/index.js";
  * a workload's setup (a replayed trace's files are written before its measurement begins).
  */
 export interface RunSummary {
-  workload: { name: string; kind: string; description: string };
-  machine: { memory: number; fs: string; policy: string; seed: number; disk: number; device: string; swap: number };
+  /** What ran. */
+  workload: {
+    /** The name it was given by (a built-in name or a file path). */
+    name: string;
+    /** What the name resolved to (a {@link WorkloadKind}). */
+    kind: string;
+    /** Its description. */
+    description: string;
+  };
+  /** The machine it ran on: the session's settings, defaults filled in. */
+  machine: {
+    /** Physical memory in bytes. */
+    memory: number;
+    /** Filesystem type on the disk. */
+    fs: string;
+    /** Eviction policy name. */
+    policy: string;
+    /** The machine's seed. */
+    seed: number;
+    /** Disk size in bytes. */
+    disk: number;
+    /** Device model name. */
+    device: string;
+    /** Swap size in bytes (0: none). */
+    swap: number;
+  };
   /** System calls and allocations the workload made. */
   ops: number;
-  time: { virtualNs: number; wallMs: number };
+  /** How long the run took. */
+  time: {
+    /** Virtual time that passed on the machine, in ns. */
+    virtualNs: number;
+    /** Host time it took, in ms (0.1 ms resolution): depends on the host, unlike everything else here. */
+    wallMs: number;
+  };
   /**
    * Page-cache use in pages, counted as bcc's cachestat does: every use of a cached page is an
    * access (the page cache's access tracer), every page read from the disk a miss, the rest hits.
    * Pages read ahead count as misses whether or not they are used.
    */
-  cache: { accesses: number; misses: number; hits: number; hitRatio: number };
+  cache: {
+    /** Page-cache page uses. */
+    accesses: number;
+    /** Pages read from the disk. */
+    misses: number;
+    /** accesses − misses (never negative). */
+    hits: number;
+    /** hits / accesses, to 4 decimals; 0 without accesses. */
+    hitRatio: number;
+  };
   /** Reclaim, in pages (vmstat's pgscan/pgsteal), and its events. */
   reclaim: {
-    scanned: number; reclaimed: number; kswapdReclaimed: number; directReclaimed: number;
-    kswapdRuns: number; allocStalls: number; refaults: number; skippedDirty: number; skippedWriteback: number;
-    throttled: number; swappedOut: number; swappedIn: number;
+    /** LRU pages scanned (pgscan_kswapd + pgscan_direct). */
+    scanned: number;
+    /** Pages reclaimed (pgsteal_kswapd + pgsteal_direct). */
+    reclaimed: number;
+    /** Of those, by kswapd. */
+    kswapdReclaimed: number;
+    /** Of those, by direct reclaim. */
+    directReclaimed: number;
+    /** kswapd runs (pageoutrun). */
+    kswapdRuns: number;
+    /** Allocations that entered direct reclaim (allocstall). */
+    allocStalls: number;
+    /** Workingset refaults of file pages. */
+    refaults: number;
+    /** LRU pages passed over because dirty. */
+    skippedDirty: number;
+    /** LRU pages passed over because under writeback. */
+    skippedWriteback: number;
+    /** Direct reclaims that waited for writeback (reclaim_throttle). */
+    throttled: number;
+    /** Pages written to swap. */
+    swappedOut: number;
+    /** Pages read from swap. */
+    swappedIn: number;
   };
   /** Writes to the disk and dirty state at the end, in bytes. */
-  writeback: { requests: number; bytes: number; flushes: number; dirtyNow: number; writebackNow: number };
+  writeback: {
+    /** Write requests the disk got. */
+    requests: number;
+    /** Bytes written to the disk. */
+    bytes: number;
+    /** Cache flushes the disk got. */
+    flushes: number;
+    /** Dirty page-cache bytes at the end. */
+    dirtyNow: number;
+    /** Bytes under writeback at the end. */
+    writebackNow: number;
+  };
   /** Reads from the disk. */
-  reads: { requests: number; bytes: number };
+  reads: {
+    /** Read requests the disk got. */
+    requests: number;
+    /** Bytes read from the disk. */
+    bytes: number;
+  };
   /** Where the recorded page-access trace went, with `recordTrace`. */
-  trace?: { path: string; keys: number };
+  trace?: {
+    /** The file written. */
+    path: string;
+    /** Page keys recorded. */
+    keys: number;
+  };
 }
 
 /** Options of {@link runWorkload}. */

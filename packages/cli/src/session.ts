@@ -39,7 +39,9 @@ export interface SessionOptions {
 
 /** A running machine with a mounted filesystem. */
 export interface Session {
+  /** The booted machine. */
   readonly machine: Machine;
+  /** Its VFS, with the disk mounted on `/`. */
   readonly vfs: Vfs;
   /** Node's fs API over the VFS. */
   readonly fs: NodeFs;
@@ -53,6 +55,15 @@ export interface Session {
 
 const MiB = 1 << 20;
 
+/**
+ * The disk a machine of `memory` bytes gets when no size is asked for: twice its memory (room for
+ * a working set that does not fit in the page cache), at least 64 MiB, and at most 2 GiB — the disk
+ * is a memfs file in host RAM, and a single in-memory buffer cannot grow past a few GiB.
+ */
+export function defaultDiskSize(memory: number): number {
+  return Math.min(2048 * MiB, Math.max(64 * MiB, 2 * memory));
+}
+
 /** Fills in the defaults of `o` and checks the names in it (EINVAL naming the bad one). */
 export function resolveSessionOptions(o: SessionOptions = {}): Required<SessionOptions> {
   const memory = o.memory ?? 64 * MiB;
@@ -65,7 +76,7 @@ export function resolveSessionOptions(o: SessionOptions = {}): Required<SessionO
   return {
     memory, fs, policy, device,
     seed: o.seed ?? 1,
-    disk: o.disk ?? Math.max(64 * MiB, 2 * memory),
+    disk: o.disk ?? defaultDiskSize(memory),
     swap: o.swap ?? 0,
     hugePages: o.hugePages ?? 0,
   };

@@ -90,7 +90,7 @@ for (const [what, args, message] of MISTAKES) {
     t.not(r.code, 0);
     const lines = r.stderr.split("\n").filter((l) => l !== "");
     t.is(lines.length, 1, r.stderr);
-    t.regex(lines[0]!, /^folio: /);
+    t.regex(lines[0]!, /^folio: E[A-Z0-9]+: /, "folio: CODE: what is wrong");
     t.regex(lines[0]!, message);
     t.notRegex(r.stderr, /\n\s+at /, "no stack trace");
   });

@@ -1,6 +1,8 @@
 /**
  * @folio/core: simulated physical memory and everything that owns it.
  * See docs/ARCHITECTURE.md for the layers and the glossary of Linux counterparts.
+ *
+ * @module @folio/core
  */
 export * from "./errors.js";
 export * from "./units.js";

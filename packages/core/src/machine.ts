@@ -87,19 +87,42 @@ export interface MachineConfig {
 export class Machine {
   /** The machine's DI container. */
   readonly container: DependencyContainer;
-  readonly config: Readonly<Required<Omit<MachineConfig, "memory">> & { memory: number }>;
+  /** The {@link MachineConfig} as booted, every default filled in. */
+  readonly config: Readonly<Required<Omit<MachineConfig, "memory">> & {
+    /** Memory size in bytes, parsed from the config's size. */
+    memory: number;
+  }>;
+  /** The simulated RAM: one byte array per section, addressed by physical address. */
   readonly memory: PhysicalMemory;
+  /** The struct page table: memdesc type, flags, order and reference of every frame. */
   readonly memmap: MemMap;
+  /** The counters (/proc/vmstat gauges and events) every subsystem of this machine updates. */
   readonly vmstat: VmStat;
+  /**
+   * The buddy page allocator with per-CPU lists, watermarks and the slow path (reclaim,
+   * compaction).
+   */
   readonly pages: PageAllocator;
+  /** The slab allocator: kmem caches of small fixed-size objects, descriptors included. */
   readonly slab: SlabAllocator;
   /** kmalloc/kfree: the one entry point for kernel memory of any size. */
   readonly kmem: MemoryAllocator;
+  /** Folio descriptors and their life cycle; every folio handle on this machine is one of its. */
   readonly folios: FolioTable;
+  /** The hugetlb pool of 2 MiB pages, sized by `hugePages` at boot. */
   readonly hugetlb: HugetlbPool;
+  /** vmalloc and vmap: virtually contiguous kernel areas over scattered frames. */
   readonly vmalloc: Vmalloc;
+  /**
+   * Owner ids → {@link PageOwner}s: who answers for a folio's frames (`dirty`, `migrate`,
+   * `release`).
+   */
   readonly owners: OwnerRegistry;
+  /**
+   * The machine's root random stream, seeded by `seed`; subsystems fork their own streams from it.
+   */
   readonly rng: Rng;
+  /** The virtual clock and event queue; every delay on this machine is an event in it. */
   readonly scheduler: Scheduler;
   /** Tracepoints: typed events, off by default (`trace.enable([...], sink)`). */
   readonly trace: Tracer;

@@ -9,17 +9,29 @@ export const TOKENS = {
   Config: Symbol.for("folio.Config"),
   /** {@link Machine} itself. */
   Machine: Symbol.for("folio.Machine"),
+  /** {@link PhysicalMemory}: the simulated RAM. */
   PhysicalMemory: Symbol.for("folio.PhysicalMemory"),
+  /** {@link MemMap}: the struct page table. */
   MemMap: Symbol.for("folio.MemMap"),
+  /** {@link VmStat}: the machine's counters. */
   VmStat: Symbol.for("folio.VmStat"),
+  /** {@link PageAllocator}: the buddy allocator. */
   PageAllocator: Symbol.for("folio.PageAllocator"),
+  /** {@link SlabAllocator}: kmem caches. */
   SlabAllocator: Symbol.for("folio.SlabAllocator"),
+  /** {@link MemoryAllocator}: kmalloc/kfree of any size. */
   MemoryAllocator: Symbol.for("folio.MemoryAllocator"),
+  /** {@link FolioTable}: folio descriptors. */
   FolioTable: Symbol.for("folio.FolioTable"),
+  /** {@link HugetlbPool}: the hugetlb pool. */
   HugetlbPool: Symbol.for("folio.HugetlbPool"),
+  /** {@link Vmalloc}: vmalloc and vmap areas. */
   Vmalloc: Symbol.for("folio.Vmalloc"),
+  /** {@link OwnerRegistry}: owner ids of folios and their {@link PageOwner}s. */
   OwnerRegistry: Symbol.for("folio.OwnerRegistry"),
+  /** {@link Rng}: the machine's root random stream, seeded by `MachineConfig.seed`. */
   Rng: Symbol.for("folio.Rng"),
+  /** {@link Scheduler}: the virtual clock and event queue. */
   Scheduler: Symbol.for("folio.Scheduler"),
   /** {@link Tracer}: the machine's tracepoints. */
   Tracer: Symbol.for("folio.Tracer"),

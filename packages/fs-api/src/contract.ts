@@ -8,7 +8,12 @@ import type { DirEntry, FsckReport, InodeAttr, SetAttr, StatFs } from "./types.j
  * and passes it to every file operation; a filesystem makes it in {@link FileOperations.open}.
  */
 export interface FsFile extends CachedFile {
+  /** The inode this file was opened on. */
   readonly ino: number;
+  /**
+   * The open flags (O_ACCMODE bits, O_APPEND, …) as the VFS checked them; O_CREAT, O_EXCL and
+   * O_TRUNC have already been applied.
+   */
   readonly flags: number;
 }
 
@@ -52,6 +57,7 @@ export interface SuperOperations {
  * ENOENT, EEXIST, ENOTEMPTY, ENOSPC, EMLINK, EIO…, leaving nothing half done.
  */
 export interface InodeOperations {
+  /** The attributes of inode `ino`; throws ENOENT for an inode that does not exist. */
   getattr(ino: number): InodeAttr;
   /** Changes attributes; a `size` change truncates or extends the file through the page cache. */
   setattr(ino: number, attr: SetAttr): void;
@@ -59,6 +65,10 @@ export interface InodeOperations {
   lookup(dir: number, name: string): number;
   /** Creates a regular file; throws EEXIST if the name is taken. Returns its inode number. */
   create(dir: number, name: string, mode: number): number;
+  /**
+   * Creates a directory with "." and ".." accounted in the link counts; throws EEXIST if the name
+   * is taken. Returns its inode number.
+   */
   mkdir(dir: number, name: string, mode: number): number;
   /** Removes a name of a non-directory; the inode lives on while open (evictInode frees it). */
   unlink(dir: number, name: string): void;
@@ -73,7 +83,12 @@ export interface InodeOperations {
   rename(oldDir: number, oldName: string, newDir: number, newName: string, flags: number): void;
   /** Adds a name for a non-directory inode. */
   link(ino: number, dir: number, name: string): void;
+  /**
+   * Creates a symbolic link to `target` (stored as given, not resolved); throws EEXIST if the name
+   * is taken, ENAMETOOLONG for a target longer than the filesystem keeps. Returns its inode number.
+   */
   symlink(dir: number, name: string, target: string): number;
+  /** The target of symlink `ino`; throws EINVAL if the inode is not a symlink. */
   readlink(ino: number): string;
   /** The entries of a directory, without "." and "..", in the filesystem's own order. */
   readdir(dir: number): DirEntry[];
@@ -118,14 +133,21 @@ export interface SuperBlock extends SuperOperations, InodeOperations, FileOperat
 
 /** Options of a mount; filesystems may read their own keys. */
 export interface MountOptions {
+  /**
+   * Mounted read-only: every change throws EROFS and nothing is written to the device (not even the
+   * mount time).
+   */
   readOnly?: boolean;
   [key: string]: unknown;
 }
 
 /** What mkfs and fsck get: a device and the engine that completes its I/O. */
 export interface DeviceContext {
+  /** The device holding (or to hold) the filesystem. */
   device: BlockDevice;
+  /** The scheduler whose events complete the device's I/O: mkfs and fsck wait on it. */
   scheduler: Scheduler;
+  /** The machine whose memory backs the I/O buffers and page cache they use. */
   machine: Machine;
 }
 
@@ -135,6 +157,11 @@ export interface DeviceContext {
  * through its constructor), plus static mkfs and fsck that work on an unmounted device.
  */
 export interface FileSystemClass {
+  /**
+   * Constructed by the VFS through DI for each mount, in a child container of the machine that
+   * registers {@link FS_TOKENS} (device, options); the constructor reads the superblock and throws
+   * (EUCLEAN, EINVAL, ENOSYS) for a device it cannot mount.
+   */
   new (...args: never[]): SuperBlock;
   /** Writes an empty filesystem to the device. */
   mkfs?(ctx: DeviceContext, options?: Record<string, unknown>): void;
@@ -142,4 +169,15 @@ export interface FileSystemClass {
   fsck?(ctx: DeviceContext, options: { repair: boolean }): FsckReport;
   /** True when the filesystem needs a block device (ramfs-like ones do not). */
   readonly needsDevice?: boolean;
+  /**
+   * Whether `head`, the first {@link PROBE_BYTES} bytes of a device (fewer if the device is
+   * smaller), holds this filesystem, as blkid probes superblocks: 2 when its primary superblock is
+   * there, 1 when only a backup copy is (the primary may be damaged), 0 when neither is. Lets an
+   * image be opened without naming its type ({@link probeFilesystem}). Reads nothing else and never
+   * throws.
+   */
+  probe?(head: Uint8Array): 0 | 1 | 2;
 }
+
+/** Bytes from the start of a device that {@link FileSystemClass.probe} looks at: a superblock and a backup in the next 4 KiB block. */
+export const PROBE_BYTES = 8192;

@@ -39,3 +39,19 @@ export function filesystemType(name: string): FileSystemClass {
 export function filesystemTypes(): string[] {
   return [...types.keys()];
 }
+
+/**
+ * The registered filesystem type whose {@link FileSystemClass.probe} recognises `head` (the first
+ * bytes of a device), preferring a primary superblock over a backup one; undefined when none does.
+ * Types without a probe are never chosen. Callers: tools that open an image without being told
+ * its type (`folio fsck`, `folio mount disk.img …`).
+ */
+export function probeFilesystem(head: Uint8Array): string | undefined {
+  let best: string | undefined;
+  let bestScore = 0;
+  for (const [name, cls] of types) {
+    const score = cls.probe?.(head) ?? 0;
+    if (score > bestScore) [best, bestScore] = [name, score];
+  }
+  return best;
+}

@@ -16,14 +16,19 @@
  */
 import { fail } from "@folio/core";
 
+/** Bytes per block (and per page: one block is one order-0 folio's worth). */
 export const BLOCK_SIZE = 4096;
+/** Bytes per sector: the unit of st_blocks. */
 export const SECTOR = 512;
+/** Block of the superblock. */
 export const SB_BLOCK = 0;
 /** Checkpoint region of checkpoint `seq`: CP_BLOCKS[seq % 2]. */
 export const CP_BLOCKS = [1, 2] as const;
 /** First block of segment 0. */
 export const SEG_START = 3;
+/** The on-disk format version this code reads and writes; a newer one is refused (ENOSYS). */
 export const VERSION = 1;
+/** Inode number of the root directory (0 means "no inode"). */
 export const ROOT_INO = 1;
 /** Longest name of a directory entry, in UTF-8 bytes. */
 export const NAME_MAX = 255;
@@ -34,11 +39,17 @@ export const MAX_LINKS = 65000;
 /** Largest file: file block indices are 32-bit. */
 export const MAX_FILE_SIZE = 2 ** 44;
 
+/** First u32 of the superblock: "FLOG". */
 export const MAGIC_SB = 0x474f4c46; // "FLOG"
+/** First u32 of a checkpoint region: "FLCP". */
 export const MAGIC_CP = 0x50434c46; // "FLCP"
+/** First u32 of a unit summary: "FLSM". */
 export const MAGIC_SUM = 0x4d534c46; // "FLSM"
+/** First u32 of an imap chunk: "FLIM". */
 export const MAGIC_IMAP = 0x4d494c46; // "FLIM"
+/** First u32 of a segment-usage-table block: "FLST". */
 export const MAGIC_SUT = 0x54534c46; // "FLST"
+/** First u32 of an inode record: "FLIN". */
 export const MAGIC_INODE = 0x4e494c46; // "FLIN"
 
 /** Imap entries per imap chunk block: 16-byte header + 510 × 8 bytes. */
@@ -47,11 +58,13 @@ export const IMAP_PER_CHUNK = 510;
 export const SUT_PER_BLOCK = 255;
 /** Summary header bytes; entries follow, 12 bytes each. */
 export const SUM_HEADER = 56;
+/** Bytes of one summary entry: kind, ino, index as u32. */
 export const SUM_ENTRY = 12;
 /** Most payload blocks one unit can describe. */
 export const MAX_UNIT_ENTRIES = Math.floor((BLOCK_SIZE - SUM_HEADER) / SUM_ENTRY);
 /** Checkpoint header bytes; chunk and SUT addresses follow, 4 bytes each, CRC in the last 4. */
 export const CP_HEADER = 72;
+/** Most imap-chunk and SUT block addresses one checkpoint block holds. */
 export const CP_MAX_ADDRS = Math.floor((BLOCK_SIZE - 4 - CP_HEADER) / 4);
 /** Inode record header bytes. */
 export const REC_HEADER = 88;
@@ -79,18 +92,26 @@ export const enum Kind {
 
 /** Segment states in the segment usage table. */
 export const enum SegState {
+  /** Holds no live block: the log may be written into it. */
   Free = 0,
+  /** Written since it was last freed: may hold live blocks; it is not written into again until freed. */
   Used = 1,
 }
 
+/** Mask of the file type bits of a mode. */
 export const S_IFMT = 0o170000;
+/** Type bits of a regular file. */
 export const S_IFREG = 0o100000;
+/** Type bits of a directory. */
 export const S_IFDIR = 0o040000;
+/** Type bits of a symbolic link. */
 export const S_IFLNK = 0o120000;
 
-/** Directory entry types, stored in each entry. */
+/** Directory entry type of a regular file (each entry stores one). */
 export const DT_REG = 1;
+/** Directory entry type of a directory. */
 export const DT_DIR = 2;
+/** Directory entry type of a symbolic link. */
 export const DT_LNK = 3;
 
 // ───────────────────────────── CRC32 (slice-by-8, IEEE polynomial) ─────────────────────────────
@@ -144,20 +165,33 @@ const ZERO4 = new Uint8Array(4);
 
 /** The superblock: the geometry mkfs chose. */
 export interface SuperData {
+  /** Blocks of the device the filesystem uses (4 KiB each). */
   nrBlocks: number;
+  /** Blocks per segment. */
   segBlocks: number;
+  /** Segments in the log, from block {@link SEG_START}. */
   nrSegments: number;
+  /** Inode numbers available, 0 (none) and the root included. */
   maxInodes: number;
+  /** Imap chunks: ⌈maxInodes / IMAP_PER_CHUNK⌉. */
   imapChunks: number;
+  /** Segment-usage-table blocks: ⌈nrSegments / SUT_PER_BLOCK⌉. */
   sutBlocks: number;
   /** Segments kept back from the capacity users see, so the cleaner always has room. */
   reserveSegs: number;
+  /**
+   * Random id mkfs gives the filesystem; summaries and checkpoints carry it, so stale blocks of an
+   * earlier filesystem are never taken for its own.
+   */
   uuid: number;
+  /** When mkfs ran (ns since the epoch). */
   createdNs: number;
 }
 
-/*
- * Superblock layout: 0 magic, 4 version, 8 block size, 12 nrBlocks, 16 segStart, 20 segBlocks,
+/**
+ * Writes the superblock into the block at `buf[off…]` (zeroed first), CRC included.
+ *
+ * Layout: 0 magic, 4 version, 8 block size, 12 nrBlocks, 16 segStart, 20 segBlocks,
  * 24 nrSegments, 28 maxInodes, 32 imapChunks, 36 sutBlocks, 40 reserveSegs, 44 root ino,
  * 48 uuid, 52 pad, 56 createdNs (f64), 4092 CRC32 of the block.
  */
@@ -236,14 +270,17 @@ export function inSegments(sb: { segBlocks: number; nrSegments: number }, addr: 
 
 /** A checkpoint: where the log's durable state is, as of `seq`. */
 export interface Checkpoint {
+  /** Checkpoint sequence number; the region of the higher valid `seq` wins at mount. */
   seq: number;
   /** Generation of the units written after this checkpoint (roll-forward accepts only these). */
   gen: number;
   /** Sequence number of the first unit after this checkpoint. */
   nextUnitSeq: number;
+  /** When it was written (ns since the epoch). */
   timeNs: number;
   /** Log head: the first unit after the checkpoint goes here (or to nextSeg when the segment is full). */
   headSeg: number;
+  /** Block offset in {@link headSeg} where the next unit goes. */
   headOff: number;
   /** The segment the log continues in when the head segment fills. */
   nextSeg: number;
@@ -255,8 +292,11 @@ export interface Checkpoint {
   sut: number[];
 }
 
-/*
- * Checkpoint layout: 0 magic, 4 version, 8 uuid, 12 nChunks, 16 seq, 24 gen, 32 nextUnitSeq,
+/**
+ * Writes checkpoint `cp` of filesystem `uuid` into the block at `buf[off…]` (zeroed first), CRC
+ * included. The superblock's geometry guarantees its addresses fit ({@link CP_MAX_ADDRS}).
+ *
+ * Layout: 0 magic, 4 version, 8 uuid, 12 nChunks, 16 seq, 24 gen, 32 nextUnitSeq,
  * 40 timeNs (all f64), 48 headSeg, 52 headOff, 56 nextSeg, 60 nextIno, 64 nSut, 68 pad,
  * 72 chunk addresses then SUT addresses (u32 each), 4092 CRC32 of the block.
  */
@@ -324,26 +364,43 @@ function isCount(n: number): boolean {
 
 /** One payload block as the summary describes it. */
 export interface SumEntry {
+  /** What the block holds. */
   kind: Kind;
+  /**
+   * The inode whose data or record continuation it is (0 for inode blocks, imap chunks and SUT
+   * blocks).
+   */
   ino: number;
+  /** The file block index (Data), the imap chunk or SUT block number (Imap, Sut); 0 otherwise. */
   index: number;
 }
 
 /** A decoded unit summary. */
 export interface Summary {
+  /** {@link UNIT_COMMIT} and {@link UNIT_LAST} bits. */
   flags: number;
+  /** Mount generation that wrote the unit; roll-forward accepts only the checkpoint's. */
   gen: number;
+  /** Unit sequence number, consecutive along the log. */
   seq: number;
+  /** Payload blocks after the summary. */
   nBlocks: number;
+  /** The segment the log continues in, or {@link NO_SEG}. */
   nextSeg: number;
+  /** When the unit was written (ns since the epoch). */
   timeNs: number;
+  /** CRC32 of the summary (this field zero) and the payload blocks. */
   crc: number;
   /** kind, ino, index of payload block i at [3i, 3i + 1, 3i + 2]. */
   entries: Uint32Array;
 }
 
-/*
- * Summary layout: 0 magic, 4 uuid, 8 flags, 12 nBlocks, 16 gen, 24 seq, 32 timeNs (f64 each),
+/**
+ * Writes the summary of a unit of `n` payload blocks into the block at `buf[off…]` (zeroed
+ * first). The CRC is left zero: {@link unitCrc} computes it once the payload is in place and
+ * {@link setSummaryCrc} stores it.
+ *
+ * Layout: 0 magic, 4 uuid, 8 flags, 12 nBlocks, 16 gen, 24 seq, 32 timeNs (f64 each),
  * 40 nextSeg, 44 CRC32 (over this block with the field zero, then every payload block), 48 pad,
  * 56 entries of (kind, ino, index) as u32.
  */
@@ -367,6 +424,7 @@ export function unitCrc(buf: Uint8Array, off: number, n: number): number {
   return crc32(buf, off + BLOCK_SIZE, off + BLOCK_SIZE * (1 + n), c);
 }
 
+/** Stores a unit's CRC (from {@link unitCrc}) in its summary at `buf[off…]`. */
 export function setSummaryCrc(buf: Uint8Array, off: number, crc: number): void {
   view(buf, off).setUint32(44, crc, true);
 }
@@ -406,14 +464,23 @@ export function decodeSummary(buf: Uint8Array, off: number, sb: SuperData, room:
 
 /** The inode map: ino → (first block, byte offset, blocks spanned) of its latest record; block 0 = no inode. */
 export class Imap {
+  /** Block where each inode's latest record starts (0: no inode). */
   readonly addr: Uint32Array;
+  /** Byte offset of the record in that block. */
   readonly off: Uint16Array;
+  /** Blocks the record spans (1, or more for a long symlink target). */
   readonly nblk: Uint16Array;
+  /**
+   * An empty map.
+   *
+   * @param size - Inode numbers it maps: `maxInodes` of the superblock.
+   */
   constructor(readonly size: number) {
     this.addr = new Uint32Array(size);
     this.off = new Uint16Array(size);
     this.nblk = new Uint16Array(size);
   }
+  /** An independent copy (a checkpoint's snapshot of the map). */
   clone(): Imap {
     const m = new Imap(this.size);
     m.addr.set(this.addr);
@@ -423,7 +490,12 @@ export class Imap {
   }
 }
 
-/* Imap chunk layout: 0 magic, 4 chunk index, 8 CRC32 (field zero), 12 pad, 16 entries (u32 block, u16 offset, u16 blocks). */
+/**
+ * Writes imap chunk `chunk` (entries chunk × IMAP_PER_CHUNK onward) into the block at `buf[off…]`,
+ * CRC included.
+ *
+ * Layout: 0 magic, 4 chunk index, 8 CRC32 (field zero), 12 pad, 16 entries (u32 block, u16 offset, u16 blocks).
+ */
 export function encodeImapChunk(buf: Uint8Array, off: number, imap: Imap, chunk: number): void {
   buf.fill(0, off, off + BLOCK_SIZE);
   const v = view(buf, off);
@@ -470,16 +542,23 @@ export function decodeImapChunk(buf: Uint8Array, off: number, imap: Imap, chunk:
 export interface SegUsage {
   /** Live blocks of the durable state in each segment (what the on-disk table records). */
   live: Int32Array;
+  /** {@link SegState} of each segment. */
   state: Uint8Array;
   /** Virtual time of the latest write into each segment (for the cleaner's age). */
   lastWrite: Float64Array;
 }
 
+/** A usage table for `n` segments, all free, empty and never written. */
 export function newSegUsage(n: number): SegUsage {
   return { live: new Int32Array(n), state: new Uint8Array(n), lastWrite: new Float64Array(n) };
 }
 
-/* SUT block layout: 0 magic, 4 block index, 8 CRC32 (field zero), 12 pad, 16 entries (u32 live, u32 state, f64 last write). */
+/**
+ * Writes SUT block `k` (segments k × SUT_PER_BLOCK onward, up to `n`) into the block at `buf[off…]`,
+ * CRC included.
+ *
+ * Layout: 0 magic, 4 block index, 8 CRC32 (field zero), 12 pad, 16 entries (u32 live, u32 state, f64 last write).
+ */
 export function encodeSutBlock(buf: Uint8Array, off: number, k: number, live: ArrayLike<number>, state: ArrayLike<number>, lastWrite: ArrayLike<number>, n: number): void {
   buf.fill(0, off, off + BLOCK_SIZE);
   const v = view(buf, off);
@@ -494,6 +573,7 @@ export function encodeSutBlock(buf: Uint8Array, off: number, k: number, live: Ar
   v.setUint32(8, blockCrc(buf, off, 8), true);
 }
 
+/** Decodes SUT block `k` into `u`; returns an error string for a damaged block or an impossible entry, null when sound. */
 export function decodeSutBlock(buf: Uint8Array, off: number, k: number, u: SegUsage, sb: SuperData): string | null {
   const v = view(buf, off);
   if (v.getUint32(0, true) !== MAGIC_SUT || v.getUint32(4, true) !== k) return `usage table block ${k}: bad header`;
@@ -515,15 +595,25 @@ export function decodeSutBlock(buf: Uint8Array, off: number, k: number, u: SegUs
 
 /** An inode as its record stores it. */
 export interface RecordData {
+  /** Inode number. */
   ino: number;
+  /** Type and permission bits. */
   mode: number;
+  /** Names linking to it. */
   nlink: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
+  /** Size in bytes. */
   size: number;
+  /** Last access (ns since the epoch). */
   atimeNs: number;
+  /** Last data change (ns since the epoch). */
   mtimeNs: number;
+  /** Last inode change (ns since the epoch). */
   ctimeNs: number;
+  /** Creation (ns since the epoch). */
   btimeNs: number;
   /** Parent directory (directories only; 0 otherwise). */
   parent: number;
@@ -533,7 +623,9 @@ export interface RecordData {
   extents: [number, number, number][];
 }
 
-/*
+/**
+ * Bytes the record of `r` takes: header, target padded to 4 bytes, 12 per extent.
+ *
  * Record layout (packed into inode blocks; a record of more than one block starts a block and
  * continues in the next ones): 0 magic, 4 ino, 8 length in bytes, 12 CRC32 (field zero), 16 mode,
  * 20 nlink, 24 uid, 28 gid, 32 size, 40 atime, 48 mtime, 56 ctime, 64 btime (f64 each),
@@ -548,6 +640,7 @@ function pad4(n: number): number {
   return (n + 3) & ~3;
 }
 
+/** The record of `r`, {@link recordLength} bytes, CRC included. */
 export function encodeRecord(r: RecordData): Uint8Array {
   const len = recordLength(r);
   const buf = new Uint8Array(len);
@@ -581,7 +674,12 @@ export function encodeRecord(r: RecordData): Uint8Array {
 }
 
 /** The magic and length of the record at `buf[off…]`, or null when no record starts there. */
-export function peekRecord(buf: Uint8Array, off: number, avail: number): { ino: number; length: number } | null {
+export function peekRecord(buf: Uint8Array, off: number, avail: number): {
+  /** The inode the record claims to be (unverified). */
+  ino: number;
+  /** Its length in bytes, header included (unverified). */
+  length: number;
+} | null {
   if (avail < REC_HEADER) return null;
   const v = new DataView(buf.buffer, buf.byteOffset + off, REC_HEADER);
   if (v.getUint32(0, true) !== MAGIC_INODE) return null;
@@ -670,18 +768,23 @@ export function fromExtents(ext: [number, number, number][]): Map<number, number
 
 /** One directory entry. */
 export interface DirEnt {
+  /** The inode the name links to (never 0). */
   ino: number;
+  /** {@link DT_REG}, {@link DT_DIR} or {@link DT_LNK}. */
   type: number;
 }
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder("utf-8", { fatal: true });
 
+/** UTF-8 bytes of a name. */
 export function nameBytes(s: string): Uint8Array {
   return encoder.encode(s);
 }
 
-/*
+/**
+ * The data of a directory holding `entries`, in their map order.
+ *
  * A directory's data is a stream of entries: u32 ino, u8 type, u8 name length, name bytes. The
  * directory's size is the stream's length; the stream fills its blocks back to back.
  */
@@ -708,7 +811,12 @@ export function encodeDir(entries: Map<string, DirEnt>): Uint8Array {
 }
 
 /** Decodes a directory stream; returns the reason as a string when it is damaged (with the entries parsed before it). */
-export function decodeDir(buf: Uint8Array, size: number, maxIno: number): { entries: Map<string, DirEnt>; error: string | null } {
+export function decodeDir(buf: Uint8Array, size: number, maxIno: number): {
+  /** Entries by name, those before any damage. */
+  entries: Map<string, DirEnt>;
+  /** What is wrong and where, or null for a sound stream. */
+  error: string | null;
+} {
   const entries = new Map<string, DirEnt>();
   const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   let p = 0;
@@ -734,6 +842,7 @@ export function decodeDir(buf: Uint8Array, size: number, maxIno: number): { entr
   return { entries, error: null };
 }
 
+/** The directory entry type for an inode of `mode`. */
 export function dtOf(mode: number): number {
   const t = mode & S_IFMT;
   return t === S_IFDIR ? DT_DIR : t === S_IFLNK ? DT_LNK : DT_REG;

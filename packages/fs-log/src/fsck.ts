@@ -32,6 +32,13 @@ interface Problem {
   fix?: () => void;
 }
 
+/**
+ * Checks an unmounted fs-log device: superblock and checkpoints, every unit the checkpoint and
+ * roll-forward reach, the inode map, inode records, directories and the segment usage table.
+ * With `repair` it fixes what is safe (and writes the fixes as a new checkpoint); without, it
+ * never writes. Throws EINVAL for a device holding no fs-log, ENOSYS for a newer format, EUCLEAN
+ * when no checkpoint is valid or the metadata it points to is damaged.
+ */
 export function fsck(ctx: DeviceContext, options: { repair: boolean }): FsckReport {
   const io = new SyncBlockIo(ctx.device, ctx.scheduler, BLOCK_SIZE, "fs-log");
   const st = loadState(io);

@@ -31,7 +31,7 @@ import {
 } from "@folio/pagecache";
 import { SyncBlockIo } from "@folio/pagecache";
 import {
-  BLOCK_SIZE, DT_DIR, DT_LNK, IMAP_PER_CHUNK, Imap, Kind, REC_HEADER, MAX_FILE_SIZE, MAX_LINKS, NAME_MAX, NO_SEG, ROOT_INO, SYMLINK_MAX, S_IFDIR, S_IFLNK,
+  BLOCK_SIZE, DT_DIR, DT_LNK, IMAP_PER_CHUNK, Imap, Kind, MAGIC_SB, REC_HEADER, MAX_FILE_SIZE, MAX_LINKS, NAME_MAX, NO_SEG, ROOT_INO, SYMLINK_MAX, S_IFDIR, S_IFLNK,
   S_IFMT, S_IFREG, SegState, decodeDir, dtOf, encodeDir, encodeRecord, fromExtents, nameBytes, peekRecord, segBase, segOf,
   toExtents, type DirEnt, type RecordData, type SegUsage, type SuperData,
 } from "./format.js";
@@ -73,11 +73,17 @@ interface VictimPlan {
 
 /** Counters of what the filesystem did, for tests and benchmarks. */
 export interface LogFsStats {
+  /** Commits written (a commit ends with a unit flagged UNIT_COMMIT). */
   commits: number;
+  /** Checkpoints written. */
   checkpoints: number;
+  /** Runs of the segment cleaner (background or forced by space pressure). */
   cleanerRuns: number;
+  /** Segments the cleaner emptied by moving their live blocks. */
   segmentsCleaned: number;
+  /** Live blocks the cleaner copied to the log head. */
   blocksMoved: number;
+  /** Segments a checkpoint returned to the free state. */
   segmentsFreed: number;
   /** Commits forced by space pressure (an implicit sync before ENOSPC). */
   pressureSyncs: number;
@@ -87,6 +93,7 @@ export interface LogFsStats {
 
 @filesystem("log")
 export class LogFs implements SuperBlock, WritebackTarget {
+  /** fs-log lives on a block device: the VFS refuses to mount it without one. */
   static readonly needsDevice = true;
 
   /** Writes an empty filesystem to the device. Options: `segmentBlocks`, `inodes`. */
@@ -99,7 +106,13 @@ export class LogFs implements SuperBlock, WritebackTarget {
     return fsck(ctx, options);
   }
 
+  /** The superblock's "FLOG" word in block 0 (2); fs-log keeps no backup superblock. */
+  static probe(head: Uint8Array): 0 | 1 | 2 {
+    return head.length >= 4 && new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, true) === MAGIC_SB ? 2 : 0;
+  }
+
   readonly rootIno = ROOT_INO;
+  /** What the filesystem did since mount; the counters only grow. */
   readonly stats: LogFsStats = { commits: 0, checkpoints: 0, cleanerRuns: 0, segmentsCleaned: 0, blocksMoved: 0, segmentsFreed: 0, pressureSyncs: 0, enospc: 0 };
   /** Inconsistencies met while mounted. */
   readonly errors: string[] = [];
@@ -140,6 +153,10 @@ export class LogFs implements SuperBlock, WritebackTarget {
   private maxOrder: number;
   private readonly cleanerIntervalNs: number;
 
+  /**
+   * Constructed by the VFS through DI for one mount; reads only the mount options (`readOnly`,
+   * `maxOrder`, the cleaner's interval). The device is read when the VFS calls `mount`.
+   */
   constructor(
     @inject(TOKENS.Machine) private readonly machine: Machine,
     @inject(PAGECACHE_TOKENS.PageCache) private readonly cache: PageCache,
@@ -1712,7 +1729,26 @@ export class LogFs implements SuperBlock, WritebackTarget {
   // ───────────────────────────── introspection (tests, tools) ─────────────────────────────
 
   /** Free segments, segments in use, and where the log head is. */
-  logInfo(): { freeSegments: number; segments: number; headSeg: number; nextSeg: number; unitsWritten: number; blocksWritten: number; live: number; reserved: number; capacity: number } {
+  logInfo(): {
+    /** Segments free for the log to continue into. */
+    freeSegments: number;
+    /** Segments in the log. */
+    segments: number;
+    /** The segment the log head is in. */
+    headSeg: number;
+    /** The segment the log continues in after the head segment, or −1 when none is chosen yet. */
+    nextSeg: number;
+    /** Units submitted since mount. */
+    unitsWritten: number;
+    /** Blocks submitted since mount, summaries included. */
+    blocksWritten: number;
+    /** Live blocks, in memory and on disk. */
+    live: number;
+    /** Blocks reserved for dirty pages not yet written (delayed allocation). */
+    reserved: number;
+    /** Blocks users may fill: segments less the reserve, less each segment's summary block. */
+    capacity: number;
+  } {
     return {
       freeSegments: this.writer.freeSegments(), segments: this.sb.nrSegments, headSeg: this.writer.headSeg,
       nextSeg: this.writer.nextSeg === NO_SEG ? -1 : this.writer.nextSeg, unitsWritten: this.writer.unitsWritten, blocksWritten: this.writer.blocksWritten,

@@ -39,9 +39,10 @@ export function mkfs(ctx: DeviceContext, options: Record<string, unknown> = {}):
     segBlocks = 128;
     while (segBlocks > 8 && Math.floor((nrBlocks - SEG_START) / segBlocks) < 32) segBlocks /= 2;
   }
-  const nrSegments = Math.floor((nrBlocks - SEG_START) / segBlocks);
+  const nrSegments = Math.max(0, Math.floor((nrBlocks - SEG_START) / segBlocks));
   if (nrSegments < MIN_SEGMENTS) {
-    throw fail("EINVAL", `device ${ctx.device.name} of ${nrBlocks} blocks holds ${nrSegments} segments of ${segBlocks} blocks; fs-log needs at least ${MIN_SEGMENTS}`);
+    const need = SEG_START + MIN_SEGMENTS * segBlocks;
+    throw fail("EINVAL", `device ${ctx.device.name} of ${nrBlocks} blocks is too small for fs-log: it needs ${need} blocks (${SEG_START} of metadata and at least ${MIN_SEGMENTS} segments of ${segBlocks} blocks), this device holds ${nrSegments} segments`);
   }
   const maxInodes = opt("inodes", 2, 1 << 24) ?? Math.max(64, Math.min(1 << 20, Math.floor(nrBlocks / 4)));
   const imapChunks = Math.ceil(maxInodes / IMAP_PER_CHUNK);

@@ -13,11 +13,13 @@ export const BLOCK_SIZE = 4096;
 export const MAGIC = new Uint8Array([0x46, 0x4f, 0x4c, 0x49, 0x4f, 0x53, 0x4d, 0x50]);
 /** The on-disk format version this code reads and writes. */
 export const VERSION = 1;
-/** Block of the primary superblock and of its backup copy. */
+/** Block of the primary superblock. */
 export const SUPER_BLOCK = 0;
+/** Block of the backup superblock, written with the primary; fsck falls back to it. */
 export const BACKUP_SUPER_BLOCK = 1;
 /** Bytes per inode in the inode table. */
 export const INODE_SIZE = 256;
+/** Inodes in one inode-table block: 16. */
 export const INODES_PER_BLOCK = BLOCK_SIZE / INODE_SIZE;
 /** Bits in one bitmap block. */
 export const BITS_PER_BLOCK = BLOCK_SIZE * 8;
@@ -25,8 +27,9 @@ export const BITS_PER_BLOCK = BLOCK_SIZE * 8;
 export const NDIR = 12;
 /** Block pointers (u32) in an indirect block. */
 export const PTRS_PER_BLOCK = BLOCK_SIZE / 4;
-/** First file block index served by the indirect block, and by the double-indirect block. */
+/** First file block index served by the indirect block. */
 export const IND_START = NDIR;
+/** First file block index served by the double-indirect block. */
 export const DIND_START = NDIR + PTRS_PER_BLOCK;
 /** File block indices a file can map: 12 direct + 1024 indirect + 1024² double-indirect. */
 export const MAX_FILE_BLOCKS = DIND_START + PTRS_PER_BLOCK * PTRS_PER_BLOCK;
@@ -45,22 +48,28 @@ export const NAME_MAX = 255;
 /** Smallest device mkfs accepts, in blocks. */
 export const MIN_BLOCKS = 64;
 
-/** Superblock state values. */
+/** Superblock state: unmounted cleanly, with no error recorded. */
 export const STATE_CLEAN = 1;
+/** Superblock state: mounted (or unmounted after errors); found at mount, it means fsck is due. */
 export const STATE_DIRTY = 2;
 
 /** Inode flag: the data (a symlink target) is stored inline in the inode. */
 export const INODE_FLAG_INLINE = 1;
 
-/** File type bits of a mode. */
+/** Mask of the file type bits of an on-disk mode. */
 export const S_IFMT = 0o170000;
+/** Type bits of a regular file. */
 export const S_IFREG = 0o100000;
+/** Type bits of a directory. */
 export const S_IFDIR = 0o040000;
+/** Type bits of a symbolic link. */
 export const S_IFLNK = 0o120000;
 
-/** Directory entry type bytes (ext2's values). */
+/** Directory entry type byte of a regular file (ext2's values). */
 export const DT_REG = 1;
+/** Directory entry type byte of a directory. */
 export const DT_DIR = 2;
+/** Directory entry type byte of a symbolic link. */
 export const DT_LNK = 7;
 
 /** Header bytes of a directory entry before its name. */
@@ -68,42 +77,71 @@ export const DIRENT_HEADER = 8;
 
 /** Where everything is, and how much of it there is. */
 export interface Geometry {
+  /** Blocks in the filesystem (4 KiB each), metadata included. */
   blockCount: number;
+  /** Inodes in the inode table, a multiple of {@link INODES_PER_BLOCK}; inode 0 is reserved. */
   inodeCount: number;
+  /** First block of the block bitmap (one bit per block, set = in use). */
   blockBitmapStart: number;
+  /** Blocks of the block bitmap. */
   blockBitmapBlocks: number;
+  /** First block of the inode bitmap (one bit per inode, set = in use). */
   inodeBitmapStart: number;
+  /** Blocks of the inode bitmap. */
   inodeBitmapBlocks: number;
+  /** First block of the inode table. */
   inodeTableStart: number;
+  /** Blocks of the inode table. */
   inodeTableBlocks: number;
+  /** First block after the metadata; data and directory blocks are allocated from here. */
   firstDataBlock: number;
 }
 
 /** The superblock, decoded. */
 export interface SuperBlockData extends Geometry {
+  /** Format version the image was written with (at most {@link VERSION}). */
   version: number;
+  /** Free blocks, as of the last superblock write (fsck recounts them). */
   freeBlocks: number;
+  /** Free inodes, as of the last superblock write. */
   freeInodes: number;
+  /** {@link STATE_CLEAN} or {@link STATE_DIRTY}. */
   state: number;
+  /** Read-write mounts since mkfs. */
   mountCount: number;
+  /** When mkfs ran (ns since the epoch). */
   mkfsTimeNs: number;
+  /** Last read-write mount (ns since the epoch). */
   mountTimeNs: number;
+  /** Last superblock write (ns since the epoch). */
   writeTimeNs: number;
 }
 
 /** An inode, decoded. `ptrs` holds the 12 direct pointers, then the indirect and the double-indirect. */
 export interface RawInode {
+  /** Type and permission bits; 0 for a free inode. */
   mode: number;
+  /** Names linking to the inode. */
   nlink: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
+  /** Inode flags ({@link INODE_FLAG_INLINE}). */
   flags: number;
+  /** Size in bytes. */
   size: number;
+  /** Filesystem blocks (4 KiB) allocated to the file, indirect blocks included. */
   blocks: number;
+  /** Last access (ns since the epoch). */
   atimeNs: number;
+  /** Last data change (ns since the epoch). */
   mtimeNs: number;
+  /** Last inode change (ns since the epoch). */
   ctimeNs: number;
+  /** Creation (ns since the epoch). */
   btimeNs: number;
+  /** 14 block pointers (0 = hole): 12 direct, then the indirect and double-indirect blocks. */
   ptrs: number[];
   /** Inline data (symlink target) when flags has INODE_FLAG_INLINE. */
   inline: Uint8Array | null;
@@ -294,7 +332,12 @@ export const I_PTRS = 80;
 const NPTRS = NDIR + 2;
 
 /** Where inode `ino` lives: the inode-table block and the byte offset in it. */
-export function inodeLocation(g: Geometry, ino: number): { block: number; offset: number } {
+export function inodeLocation(g: Geometry, ino: number): {
+  /** Inode-table block holding the inode. */
+  block: number;
+  /** Byte offset of the inode in that block. */
+  offset: number;
+} {
   return { block: g.inodeTableStart + Math.floor(ino / INODES_PER_BLOCK), offset: (ino % INODES_PER_BLOCK) * INODE_SIZE };
 }
 
@@ -369,9 +412,16 @@ export function direntSize(nameLen: number): number {
 export interface Dirent {
   /** Byte offset of the entry in its block. */
   offset: number;
+  /** Inode the name links to; 0 marks an unused entry. */
   ino: number;
+  /**
+   * Bytes from this entry to the next (≥ 8, a multiple of 4); the last entry runs to the block's
+   * end.
+   */
   recLen: number;
+  /** Bytes of the name. */
   nameLen: number;
+  /** {@link DT_REG}, {@link DT_DIR} or {@link DT_LNK}. */
   type: number;
   /** The name's bytes (a view into the block). */
   name: Uint8Array;
@@ -382,7 +432,17 @@ export interface Dirent {
  * why and at which offset parsing stopped (entries before it are returned). Never loops: every
  * step advances by a rec_len of at least 8 bytes or stops.
  */
-export function parseDirBlock(b: Uint8Array, off: number): { entries: Dirent[]; error: { offset: number; why: string } | null } {
+export function parseDirBlock(b: Uint8Array, off: number): {
+  /** The entries parsed, in block order, unused ones (ino 0) included. */
+  entries: Dirent[];
+  /** Where and why parsing stopped, or null for a sound block. */
+  error: {
+    /** Byte offset of the bad entry in the block. */
+    offset: number;
+    /** What is wrong with it. */
+    why: string;
+  } | null;
+} {
   const entries: Dirent[] = [];
   let pos = 0;
   while (pos < BLOCK_SIZE) {
@@ -436,7 +496,9 @@ export function initEmptyDirBlock(b: Uint8Array, off: number): void {
   put16(b, off + 4, BLOCK_SIZE);
 }
 
+/** The name ".", as bytes. */
 export const DOT = new Uint8Array([0x2e]);
+/** The name "..", as bytes. */
 export const DOTDOT = new Uint8Array([0x2e, 0x2e]);
 
 const encoder = new TextEncoder();
@@ -460,9 +522,11 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
 export function testBit(b: Uint8Array, off: number, i: number): boolean {
   return (b[off + (i >>> 3)]! & (1 << (i & 7))) !== 0;
 }
+/** Sets bit `i` of a bitmap block. */
 export function setBit(b: Uint8Array, off: number, i: number): void {
   b[off + (i >>> 3)]! |= 1 << (i & 7);
 }
+/** Clears bit `i` of a bitmap block. */
 export function clearBit(b: Uint8Array, off: number, i: number): void {
   b[off + (i >>> 3)]! &= ~(1 << (i & 7));
 }

@@ -31,7 +31,7 @@ import {
 import {
   BITS_PER_BLOCK, BLOCK_SIZE, DIND_START, DIRENT_HEADER, DOTDOT, DT_DIR, DT_LNK, INLINE_MAX, INODE_FLAG_INLINE, IND_START, MAX_FILE_BLOCKS, MAX_FILE_SIZE,
   MAX_LINKS, NAME_MAX, NDIR, PTRS_PER_BLOCK, ROOT_INO, STATE_CLEAN, STATE_DIRTY, SUPER_BLOCK, SYMLINK_MAX, S_IFDIR, S_IFLNK, S_IFMT, S_IFREG,
-  blockPath, bytesEqual, clearBit, decodeInode, decodeSuper, direntSize, dtOf, emptyInode, encodeInode, encodeSuper, getU32, initDirBlock,
+  blockPath, bytesEqual, clearBit, hasMagic, decodeInode, decodeSuper, direntSize, dtOf, emptyInode, encodeInode, encodeSuper, getU32, initDirBlock,
   inodeLocation, nameBytes, nameString, parseDirBlock, putDirent, putU32, setBit, setDirentIno, setDirentRecLen, testBit, validType,
   type RawInode, type SuperBlockData,
 } from "./format.js";
@@ -96,6 +96,7 @@ interface AllocLog {
 
 @filesystem("simple")
 export class SimpleFs implements SuperBlock {
+  /** fs-simple lives on a block device: the VFS refuses to mount it without one. */
   static readonly needsDevice = true;
 
   /** Writes an empty filesystem to the device. Options: `inodes`. */
@@ -106,6 +107,12 @@ export class SimpleFs implements SuperBlock {
   /** Checks an unmounted device; repairs what is safe with `repair`. Never writes otherwise. */
   static fsck(ctx: DeviceContext, options: { repair: boolean }): FsckReport {
     return fsck(ctx, options);
+  }
+
+  /** The magic of the superblock in block 0 (2), or only of its backup in block 1 (1). */
+  static probe(head: Uint8Array): 0 | 1 | 2 {
+    if (head.length >= 8 && hasMagic(head, 0)) return 2;
+    return head.length >= BLOCK_SIZE + 8 && hasMagic(head, BLOCK_SIZE) ? 1 : 0;
   }
 
   readonly rootIno = ROOT_INO;
@@ -135,6 +142,10 @@ export class SimpleFs implements SuperBlock {
   private writeErrorsReported = 0;
   private readonly metaErrCursor = { value: 0 };
 
+  /**
+   * Constructed by the VFS through DI for one mount; reads only the mount options (`readOnly`,
+   * `maxOrder`, else {@link DEFAULT_MAX_ORDER}). The device is read when the VFS calls `mount`.
+   */
   constructor(
     @inject(TOKENS.Machine) private readonly machine: Machine,
     @inject(PAGECACHE_TOKENS.PageCache) private readonly cache: PageCache,

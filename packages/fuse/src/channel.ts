@@ -50,6 +50,7 @@ export class FuseChannel {
   private constructor(
     /** The /dev/fuse descriptor. */
     readonly fd: number,
+    /** The options it was mounted with. */
     readonly options: ChannelOptions,
   ) {}
 

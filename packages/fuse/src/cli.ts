@@ -10,11 +10,28 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { fail, isFolioError } from "@folio/core";
 import { runTool } from "./channel.js";
-import { FuseDaemon, resolveMountConfig, type MountConfig } from "./daemon.js";
+import { FuseDaemon, loadFilesystemModules, resolveMountConfig, type MountConfig } from "./daemon.js";
 import { fuseMountAt, processAlive, readRecord, recordPath, removeRecord, runtimeDir } from "./runtime.js";
 
 /** What the daemon tells the process that started it. */
-export type DaemonMessage = { ready: true; pid: number; mountpoint: string } | { error: { code: string; message: string } };
+export type DaemonMessage =
+  | {
+      /** The mount serves requests. */
+      ready: true;
+      /** The daemon's process id. */
+      pid: number;
+      /** The canonical mount point. */
+      mountpoint: string;
+    }
+  | {
+      /** Why the daemon could not mount; it has ended. */
+      error: {
+        /** A Node-style error code. */
+        code: string;
+        /** One line saying what went wrong. */
+        message: string;
+      };
+    };
 
 /** A mount started by {@link mountFolio}. */
 export interface MountedFolio {
@@ -43,6 +60,7 @@ const DAEMON_MAIN = fileURLToPath(new URL("./daemon-main.js", import.meta.url));
  * mount point is not a directory).
  */
 export async function mountFolio(config: MountConfig, options: MountFolioOptions = {}): Promise<MountedFolio> {
+  await loadFilesystemModules(config.modules ?? []); // here too: a bad module or type fails before a daemon starts
   const c = resolveMountConfig(config);
   const mp = c.mountpoint;
   if (fuseMountAt(mp) !== undefined) throw fail("EBUSY", `${mp} is a FUSE mount already (folio umount ${mp} first)`, { path: mp });
@@ -56,7 +74,12 @@ export async function mountFolio(config: MountConfig, options: MountFolioOptions
   mkdirSync(runtimeDir(), { recursive: true, mode: 0o700 });
   const log = options.log ?? recordPath(mp).replace(/\.json$/, ".log");
   const fd = openSync(log, "a");
-  const full: MountConfig = { ...config, mountpoint: mp, image: config.image == null ? null : resolve(config.image) };
+  const full: MountConfig = {
+    ...config,
+    mountpoint: mp,
+    image: config.image == null ? null : resolve(config.image),
+    ...(config.modules !== undefined ? { modules: config.modules.map((m) => resolve(m)) } : {}),
+  };
   const child = spawn(process.execPath, [DAEMON_MAIN, JSON.stringify(full)], { detached: true, stdio: ["ignore", fd, fd, "ipc"] });
   closeSync(fd);
   try {
@@ -71,7 +94,12 @@ export async function mountFolio(config: MountConfig, options: MountFolioOptions
         rej(fail("EIO", `the daemon exited (${signal ?? `status ${code}`}) before mounting ${mp} (see ${log})`));
       });
     });
-    if ("error" in msg) throw fail(isCode(msg.error.code) ? msg.error.code : "EIO", msg.error.message, { path: mp });
+    if ("error" in msg) {
+      const code = isCode(msg.error.code) ? msg.error.code : "EIO";
+      // The daemon sends its error's message, which already starts with the code: keep one.
+      const detail = msg.error.message.startsWith(`${msg.error.code}: `) ? msg.error.message.slice(msg.error.code.length + 2) : msg.error.message;
+      throw fail(code, detail, { path: mp });
+    }
     return { pid: msg.pid, mountpoint: msg.mountpoint, log };
   } catch (e) {
     if (child.exitCode === null) child.kill("SIGTERM");
@@ -164,6 +192,7 @@ export async function runDaemonProcess(config: MountConfig, notify: (msg: Daemon
   };
   let d: FuseDaemon;
   try {
+    await loadFilesystemModules(config.modules ?? []); // before the config names their types
     d = daemon = new FuseDaemon(config);
     await d.start();
   } catch (e) {
@@ -181,7 +210,12 @@ export async function runDaemonProcess(config: MountConfig, notify: (msg: Daemon
 }
 
 /** Whether FUSE mounts can work here: /dev/fuse exists and this process is root (see FuseChannel.open). */
-export function fuseAvailable(): { ok: boolean; why?: string } {
+export function fuseAvailable(): {
+  /** FUSE mounts can work. */
+  ok: boolean;
+  /** Why not, when `ok` is false. */
+  why?: string;
+} {
   if (!existsSync("/dev/fuse")) return { ok: false, why: "/dev/fuse is absent" };
   if (process.getuid?.() !== 0) return { ok: false, why: "mounting through /dev/fuse needs root (mount -t fuse)" };
   return { ok: true };

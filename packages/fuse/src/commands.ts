@@ -2,12 +2,16 @@
  * The `mount` and `umount` subcommands for a commander program (the `folio` command registers
  * them with {@link registerMountCommands}; `folio-mount` is a program of these two alone). This
  * module loads nothing of Folio: an action imports the implementation when it runs.
+ *
+ * @module @folio/fuse/commands
  */
 import type { Command } from "commander";
 
 /** Options of `mount` as commander parses them. */
 interface MountCliOptions {
   fs?: string;
+  /** Modules registering plugin filesystem types (--module, repeatable). */
+  module?: string[];
   memory: string;
   policy: string;
   size: string;
@@ -31,7 +35,8 @@ export function registerMountCommands(program: Command): void {
     .description("mount a Folio filesystem through FUSE, served by a daemon process (a memfs disk when no image is given)")
     .argument("<image-or-mountpoint>", "a disk image file (it persists; created and formatted when missing), or the mount point alone for a throwaway memfs disk")
     .argument("[mountpoint]", "the directory to mount on, when an image is given")
-    .option("--fs <name>", "filesystem: simple or log (needed to format a new disk; checked against an existing image)")
+    .option("--fs <name>", "filesystem type: simple, log, or one a --module registers (needed to format a new disk; checked against an existing image)")
+    .option("--module <file>", "a JavaScript module that registers a filesystem type with @filesystem (repeatable)", (file: string, all: string[] = []) => [...all, file])
     .option("-m, --memory <size>", "the machine's memory, which holds Folio's page cache", "512MiB")
     .option("--policy <name>", "eviction policy (linux, lru, fifo, clock, sieve, arc, s3fifo)", "linux")
     .option("--size <size>", "size of a memfs disk or a new image", "1GiB")
@@ -46,6 +51,7 @@ export function registerMountCommands(program: Command): void {
 Examples:
   folio mount /mnt/folio --fs log                      # throwaway memfs disk, 1GiB
   folio mount disk.img /mnt/folio --fs simple --memory 256MiB --policy s3fifo
+  folio mount /mnt/folio --module dist/myfs.js --fs myfs # your own filesystem plugin
   folio umount /mnt/folio                              # or SIGTERM/SIGINT the daemon: writes back, unmounts
 Needs root and /dev/fuse. File data bypasses the kernel's page cache (direct I/O) unless --kernel-cache.`)
     .action(async (first: string, second: string | undefined, o: MountCliOptions) => {
@@ -53,7 +59,8 @@ Needs root and /dev/fuse. File data bypasses the kernel's page cache (direct I/O
       const config = {
         image: second === undefined ? null : first,
         mountpoint: second ?? first,
-        ...(o.fs !== undefined ? { fs: o.fs as "simple" | "log" } : {}),
+        ...(o.fs !== undefined ? { fs: o.fs } : {}),
+        ...(o.module !== undefined ? { modules: o.module } : {}),
         memory: o.memory,
         policy: o.policy,
         size: o.size,

@@ -9,23 +9,38 @@
  * it could give. The daemon never looks at its mount point once mounted.
  */
 import "reflect-metadata";
-import { closeSync, existsSync, openSync, readSync, statSync } from "node:fs";
-import { basename } from "node:path";
+import { existsSync, statSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Machine, evictionPolicyNames, fail, parseSize, type Scheduler } from "@folio/core";
-import { DEVICE_MODELS, FileStore, MemfsStore, SimDevice, type BackingStore } from "@folio/pagecache";
-import { filesystemType } from "@folio/fs-api";
+import { DEVICE_MODELS, FileStore, MemfsStore, SimDevice, readImageHead, type BackingStore } from "@folio/pagecache";
+import { filesystemType, filesystemTypes, probeFilesystem } from "@folio/fs-api";
 import { Vfs } from "@folio/vfs";
-import { format as simpleFormat } from "@folio/fs-simple";
-import { format as logFormat } from "@folio/fs-log";
+import "@folio/fs-simple"; // registers "simple"
+import "@folio/fs-log"; // registers "log"
 import "@folio/policies";
 import { FuseChannel } from "./channel.js";
 import { FuseServer } from "./server.js";
 import { VfsFuseOps } from "./vfs-ops.js";
 import { canonicalMountpoint, removeRecord, writeRecord } from "./runtime.js";
 
-/** The filesystems a mount can hold. */
-export const MOUNT_FILESYSTEMS = ["simple", "log"] as const;
-export type MountFs = (typeof MOUNT_FILESYSTEMS)[number];
+/**
+ * Imports the modules at `paths` (files of the host; relative ones from the working directory),
+ * each of which registers filesystem types with `@filesystem` when loaded, so that a mount can
+ * serve a plugin filesystem by its name. Throws ENOENT for a module that does not exist, EINVAL
+ * for one that fails to load (with its error as the cause).
+ */
+export async function loadFilesystemModules(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const file = resolve(path);
+    if (!existsSync(file)) throw fail("ENOENT", `filesystem module ${path} does not exist`, { path: file });
+    try {
+      await import(pathToFileURL(file).href);
+    } catch (e) {
+      throw Object.assign(fail("EINVAL", `filesystem module ${path} failed to load: ${e instanceof Error ? e.message : String(e)}`, { path: file }), { cause: e });
+    }
+  }
+}
 
 /** What to mount and how; see {@link resolveMountConfig} for the defaults. */
 export interface MountConfig {
@@ -36,8 +51,14 @@ export interface MountConfig {
    * not exist), or null for a throwaway memfs disk of `size` in this process's memory.
    */
   image?: string | null;
-  /** Filesystem: required to format a new disk; checked against an existing image's (EINVAL when they differ). */
-  fs?: MountFs;
+  /**
+   * Filesystem type, by registered name ("simple", "log", or one a module in {@link modules}
+   * registers): required to format a new disk; checked against an existing image's (EINVAL when
+   * they differ). A type that needs no device (ramfs) is mounted without a disk.
+   */
+  fs?: string;
+  /** Modules to import before mounting, which register plugin filesystem types ({@link loadFilesystemModules}). */
+  modules?: string[];
   /** The machine's physical memory ("512MiB" by default): Folio's page cache lives in it. */
   memory?: string | number;
   /** Eviction policy by registered name ("linux" by default). */
@@ -66,7 +87,14 @@ export interface MountConfig {
 }
 
 /** A {@link MountConfig} with every default filled in. */
-export type ResolvedMountConfig = Required<Omit<MountConfig, "fs" | "memory" | "size">> & { fs: MountFs | undefined; memory: number; size: number };
+export type ResolvedMountConfig = Required<Omit<MountConfig, "fs" | "memory" | "size">> & {
+  /** The filesystem asked for; undefined to take whatever an existing image holds. */
+  fs: string | undefined;
+  /** Memory of the machine, in bytes. */
+  memory: number;
+  /** Size of a new disk, in bytes. */
+  size: number;
+};
 
 /** Fills in the defaults of `c` and checks it; EINVAL naming the bad field. */
 export function resolveMountConfig(c: MountConfig): ResolvedMountConfig {
@@ -74,7 +102,9 @@ export function resolveMountConfig(c: MountConfig): ResolvedMountConfig {
   if (!evictionPolicyNames().includes(policy)) throw fail("EINVAL", `--policy "${policy}" is not an eviction policy (${evictionPolicyNames().join(", ")})`);
   const device = c.device ?? "instant";
   if (!(device in DEVICE_MODELS)) throw fail("EINVAL", `--device "${device}" is not a device model (${Object.keys(DEVICE_MODELS).join(", ")})`);
-  if (c.fs !== undefined && !MOUNT_FILESYSTEMS.includes(c.fs)) throw fail("EINVAL", `--fs "${String(c.fs)}" is not a Folio filesystem (${MOUNT_FILESYSTEMS.join(", ")})`);
+  if (c.fs !== undefined && !filesystemTypes().includes(c.fs)) {
+    throw fail("EINVAL", `--fs "${String(c.fs)}" is not a registered filesystem type (${filesystemTypes().join(", ")}; --module registers more)`);
+  }
   const maxWrite = c.maxWrite ?? 1 << 20;
   if (maxWrite % 4096 !== 0 || maxWrite < 4096 || maxWrite > 1 << 20) throw fail("EINVAL", `max write ${maxWrite} must be a multiple of 4096 up to 1MiB`);
   const readers = c.readers ?? 2;
@@ -83,6 +113,7 @@ export function resolveMountConfig(c: MountConfig): ResolvedMountConfig {
     mountpoint: canonicalMountpoint(c.mountpoint),
     image: c.image ?? null,
     fs: c.fs,
+    modules: (c.modules ?? []).map((m) => resolve(m)),
     memory: parseSize(c.memory ?? "512MiB", "--memory"),
     policy,
     size: parseSize(c.size ?? "1GiB", "--size"),
@@ -98,22 +129,12 @@ export function resolveMountConfig(c: MountConfig): ResolvedMountConfig {
 }
 
 /**
- * The filesystem an image holds, from its superblock magic (fs-simple's in block 0 or its backup
- * in block 1, fs-log's in block 0), or null for an image holding neither.
+ * The registered filesystem type an image holds, from the types' superblock probes (fs-simple's
+ * magic in block 0 or its backup in block 1, fs-log's in block 0, a plugin's own), or null for an
+ * image none of them recognises. Throws the host's error for a file it cannot read.
  */
-export function detectImageFs(path: string): MountFs | null {
-  const head = new Uint8Array(8192);
-  const fd = openSync(path, "r");
-  let n: number;
-  try {
-    n = readSync(fd, head, 0, head.length, 0);
-  } finally {
-    closeSync(fd);
-  }
-  if (n >= 8 && simpleFormat.hasMagic(head, 0)) return "simple";
-  if (n >= 4 && new DataView(head.buffer).getUint32(0, true) === logFormat.MAGIC_SB) return "log";
-  if (n >= 4096 + 8 && simpleFormat.hasMagic(head, 4096)) return "simple";
-  return null;
+export function detectImageFs(path: string): string | null {
+  return probeFilesystem(readImageHead(path)) ?? null;
 }
 
 /** The host's clock, in ms: files created on a mount get real times, as on any filesystem. */
@@ -123,18 +144,24 @@ function hostEpochMs(): number {
 }
 
 /** A disk opened for a mount. */
-interface Disk {
-  store: BackingStore;
-  device: SimDevice;
-  fs: MountFs;
+export interface Disk {
+  /** The filesystem type mounted. */
+  fs: string;
+  /** The backing store and device; absent for a type that needs no device (ramfs). */
+  store?: BackingStore;
+  device?: SimDevice;
   /** Formatted now (a memfs disk, or an image that did not exist). */
   formatted: boolean;
 }
 
 function openDisk(c: ResolvedMountConfig, machine: Machine): Disk {
+  let fs = c.fs;
+  if (fs !== undefined && filesystemType(fs).needsDevice !== true) {
+    if (c.image !== null) throw fail("EINVAL", `fs ${fs} keeps its files in memory and takes no image: mount it with the mount point alone`, { path: c.image });
+    return { fs, formatted: false };
+  }
   const model = DEVICE_MODELS[c.device as keyof typeof DEVICE_MODELS];
   let store: BackingStore;
-  let fs: MountFs | undefined = c.fs;
   let fresh: boolean;
   if (c.image === null) {
     store = new MemfsStore({ size: c.size });
@@ -142,8 +169,8 @@ function openDisk(c: ResolvedMountConfig, machine: Machine): Disk {
   } else if (existsSync(c.image)) {
     if (!statSync(c.image).isFile()) throw fail("EINVAL", `image ${c.image} is not a regular file`, { path: c.image });
     const found = detectImageFs(c.image);
-    if (found === null) throw fail("EINVAL", `${c.image} holds no Folio filesystem (neither fs-simple's nor fs-log's superblock magic)`, { path: c.image });
-    if (fs !== undefined && fs !== found) throw fail("EINVAL", `${c.image} holds fs-${found}, not fs-${fs}`, { path: c.image });
+    if (found === null) throw fail("EINVAL", `${c.image} holds no filesystem a registered type recognises (${filesystemTypes().join(", ")})`, { path: c.image });
+    if (fs !== undefined && fs !== found) throw fail("EINVAL", `${c.image} holds ${found}, not ${fs}`, { path: c.image });
     fs = found;
     store = FileStore.open(c.image);
     fresh = false;
@@ -153,11 +180,12 @@ function openDisk(c: ResolvedMountConfig, machine: Machine): Disk {
   }
   const device = new SimDevice(store, machine.scheduler, { model, name: c.image === null ? "memfs" : basename(c.image) });
   if (fresh) {
-    if (fs === undefined) {
+    const mkfs = fs === undefined ? undefined : filesystemType(fs).mkfs;
+    if (mkfs === undefined) {
       store.close();
-      throw fail("EINVAL", "--fs simple|log is needed to format a new disk");
+      throw fail("EINVAL", fs === undefined ? `--fs is needed to format a new disk (${filesystemTypes().join(", ")})` : `fs ${fs} has no mkfs to format a new disk`);
     }
-    filesystemType(fs).mkfs!({ device, scheduler: machine.scheduler, machine });
+    mkfs({ device, scheduler: machine.scheduler, machine });
   }
   return { store, device, fs: fs!, formatted: fresh };
 }
@@ -176,10 +204,15 @@ export interface DaemonHooks {
  * closed, with 0, or 1 when writing back failed.
  */
 export class FuseDaemon {
+  /** The configuration, defaults filled in. */
   readonly config: ResolvedMountConfig;
+  /** The machine, booted with the host's wall clock as its epoch. */
   readonly machine: Machine;
+  /** Its VFS, with the filesystem on "/". */
   readonly vfs: Vfs;
+  /** The FUSE operations over {@link vfs}. */
   readonly ops: VfsFuseOps;
+  /** The disk: its store, device and filesystem, and whether it was formatted now. */
   readonly disk: Disk;
   private server: FuseServer | null = null;
   private channel: FuseChannel | null = null;
@@ -190,6 +223,11 @@ export class FuseDaemon {
   readonly finished: Promise<number>;
   private readonly log: (line: string) => void;
 
+  /**
+   * Boots the machine, opens (or creates and formats) the disk and mounts it on the VFS's "/";
+   * nothing is mounted on the host until {@link start}. Throws EINVAL for a bad configuration or
+   * image, and what the filesystem's mount throws.
+   */
   constructor(config: MountConfig, hooks: DaemonHooks = {}) {
     this.config = resolveMountConfig(config);
     this.log = hooks.log ?? ((line) => process.stderr.write(`folio-fuse[${process.pid}]: ${line}\n`));
@@ -199,9 +237,9 @@ export class FuseDaemon {
     this.vfs = new Vfs(this.machine);
     this.disk = openDisk(c, this.machine);
     try {
-      this.vfs.mount("/", this.disk.fs, { device: this.disk.device });
+      this.vfs.mount("/", this.disk.fs, this.disk.device ? { device: this.disk.device } : {});
     } catch (e) {
-      this.disk.store.close();
+      this.disk.store?.close();
       throw e;
     }
     this.ops = new VfsFuseOps(this.vfs);
@@ -303,7 +341,7 @@ export class FuseDaemon {
       errors.push(`unmounting the Folio filesystem failed: ${(e as Error).message}`);
     }
     try {
-      this.disk.store.close();
+      this.disk.store?.close();
     } catch (e) {
       errors.push(`closing the disk failed: ${(e as Error).message}`);
     }

@@ -22,52 +22,99 @@ export const FUSE_ROOT_ID = 1;
 
 /** Request opcodes (enum fuse_opcode). */
 export const enum Op {
+  /** Look up a name in a directory; served. */
   LOOKUP = 1,
+  /** The kernel dropped `nlookup` references to a node; served, no reply. */
   FORGET = 2,
+  /** Attributes of a node; served. */
   GETATTR = 3,
+  /** Change attributes (mode, owner, size, times); served. */
   SETATTR = 4,
+  /** A symlink's target; served. */
   READLINK = 5,
+  /** Create a symlink; served. */
   SYMLINK = 6,
+  /** Create a node; served for regular files only (EPERM for devices, FIFOs, sockets). */
   MKNOD = 8,
+  /** Create a directory; served. */
   MKDIR = 9,
+  /** Remove a name; served. */
   UNLINK = 10,
+  /** Remove a directory; served. */
   RMDIR = 11,
+  /** Rename; served. */
   RENAME = 12,
+  /** Add a hard link; served. */
   LINK = 13,
+  /** Open a file; served. */
   OPEN = 14,
+  /** Read from an open file; served. */
   READ = 15,
+  /** Write to an open file; served. */
   WRITE = 16,
+  /** Filesystem statistics; served. */
   STATFS = 17,
+  /** Last close of an open file; served. */
   RELEASE = 18,
+  /** fsync or fdatasync of an open file; served. */
   FSYNC = 20,
+  /** Set an extended attribute; ENOSYS (Folio has no xattrs). */
   SETXATTR = 21,
+  /** Get an extended attribute; ENOSYS. */
   GETXATTR = 22,
+  /** List extended attributes; ENOSYS. */
   LISTXATTR = 23,
+  /** Remove an extended attribute; ENOSYS. */
   REMOVEXATTR = 24,
+  /** Sent at every close(2) of a descriptor of the file; served. */
   FLUSH = 25,
+  /** The first request: protocol version and flags; served. */
   INIT = 26,
+  /** Open a directory; served. */
   OPENDIR = 27,
+  /** Read directory entries; served. */
   READDIR = 28,
+  /** Last close of an open directory; served. */
   RELEASEDIR = 29,
+  /** fsync of a directory; served. */
   FSYNCDIR = 30,
+  /** Test a POSIX lock; ENOSYS (the kernel keeps locks itself). */
   GETLK = 31,
+  /** Set a POSIX lock; ENOSYS. */
   SETLK = 32,
+  /** Set a POSIX lock, waiting; ENOSYS. */
   SETLKW = 33,
+  /** access(2); ENOSYS (permissions are the kernel's: default_permissions). */
   ACCESS = 34,
+  /** Create and open a file; served. */
   CREATE = 35,
+  /** Interrupt a request; ignored, as every request is answered before the next is read. */
   INTERRUPT = 36,
+  /** Block map of a file on a block device; ENOSYS. */
   BMAP = 37,
+  /** The filesystem is being unmounted; served. */
   DESTROY = 38,
+  /** ioctl(2); ENOSYS. */
   IOCTL = 39,
+  /** poll(2); ENOSYS. */
   POLL = 40,
+  /** Several forgets at once; served, no reply. */
   BATCH_FORGET = 42,
+  /** fallocate(2); ENOSYS (glibc's posix_fallocate then writes zeros). */
   FALLOCATE = 43,
+  /** Directory entries with attributes; never negotiated, ENOSYS. */
   READDIRPLUS = 44,
+  /** rename with flags (RENAME_NOREPLACE, RENAME_EXCHANGE); served. */
   RENAME2 = 45,
+  /** SEEK_DATA / SEEK_HOLE; ENOSYS (the kernel's generic lseek is used). */
   LSEEK = 46,
+  /** copy_file_range(2); ENOSYS (the kernel copies through read and write). */
   COPY_FILE_RANGE = 47,
+  /** syncfs(2); served. */
   SYNCFS = 50,
+  /** O_TMPFILE; ENOSYS. */
   TMPFILE = 51,
+  /** statx(2); ENOSYS (the kernel falls back to GETATTR). */
   STATX = 52,
 }
 
@@ -84,34 +131,52 @@ export const OP_NAMES: Readonly<Record<number, string>> = {
 
 /** INIT flags (the low word; `flags2` holds bits 32..63 shifted down). */
 export const InitFlag = {
+  /** The kernel may send several reads of one file at once; asked for. */
   ASYNC_READ: 1 << 0,
+  /** O_TRUNC is handled in OPEN, not by a separate SETATTR; asked for. */
   ATOMIC_O_TRUNC: 1 << 3,
+  /** Writes larger than 4 KiB; asked for. */
   BIG_WRITES: 1 << 5,
+  /** The kernel drops its cached pages of a file whose mtime or size changed; asked for unless files are opened direct-I/O. */
   AUTO_INVAL_DATA: 1 << 12,
+  /** Direct I/O may be sent asynchronously; asked for. */
   ASYNC_DIO: 1 << 15,
+  /** Lookups and readdirs of one directory may run concurrently; asked for. */
   PARALLEL_DIROPS: 1 << 18,
+  /** The reply's max_pages sets the request size (up to 1 MiB); asked for. */
   MAX_PAGES: 1 << 22,
+  /** The INIT request and reply carry `flags2`; asked for. */
   INIT_EXT: 1 << 30,
 } as const;
 
 /** INIT flags of the high word (`flags2`): FUSE_DIRECT_IO_ALLOW_MMAP is bit 36, so 1 << 4 here. */
 export const InitFlag2 = {
+  /** Shared mmap of files opened with FOPEN_DIRECT_IO (sqlite's WAL needs it); asked for. */
   DIRECT_IO_ALLOW_MMAP: 1 << 4,
 } as const;
 
-/** OPEN/CREATE reply flags. */
+/** OPEN/CREATE reply flag: bypass the kernel's page cache for this file (the default here). */
 export const FOPEN_DIRECT_IO = 1 << 0;
+/** OPEN/CREATE reply flag: keep the kernel's cached pages of the file across opens. */
 export const FOPEN_KEEP_CACHE = 1 << 1;
 
-/** fuse_setattr_in.valid bits. */
+/** fuse_setattr_in.valid bit: `mode` is set. */
 export const FATTR_MODE = 1 << 0;
+/** fuse_setattr_in.valid bit: `uid` is set. */
 export const FATTR_UID = 1 << 1;
+/** fuse_setattr_in.valid bit: `gid` is set. */
 export const FATTR_GID = 1 << 2;
+/** fuse_setattr_in.valid bit: `size` is set: truncate or extend. */
 export const FATTR_SIZE = 1 << 3;
+/** fuse_setattr_in.valid bit: `atime` is set. */
 export const FATTR_ATIME = 1 << 4;
+/** fuse_setattr_in.valid bit: `mtime` is set. */
 export const FATTR_MTIME = 1 << 5;
+/** fuse_setattr_in.valid bit: `fh` names the open file the change came through. */
 export const FATTR_FH = 1 << 6;
+/** fuse_setattr_in.valid bit: Set atime to the current time (ignore `atime`). */
 export const FATTR_ATIME_NOW = 1 << 7;
+/** fuse_setattr_in.valid bit: Set mtime to the current time (ignore `mtime`). */
 export const FATTR_MTIME_NOW = 1 << 8;
 
 /** fuse_getattr_in.getattr_flags: `fh` is valid. */
@@ -119,48 +184,73 @@ export const FUSE_GETATTR_FH = 1 << 0;
 /** fuse_fsync_in.fsync_flags: data only. */
 export const FUSE_FSYNC_FDATASYNC = 1 << 0;
 
-/** Sizes of the fixed parts of messages, in bytes. */
+/** Bytes of struct fuse_in_header, before every request's arguments. */
 export const IN_HEADER_SIZE = 40;
+/** Bytes of struct fuse_out_header, before every reply's payload. */
 export const OUT_HEADER_SIZE = 16;
+/** Bytes of struct fuse_attr. */
 export const ATTR_SIZE = 88;
+/** Bytes of struct fuse_entry_out (LOOKUP, MKDIR, … replies). */
 export const ENTRY_OUT_SIZE = 40 + ATTR_SIZE;
+/** Bytes of struct fuse_attr_out (GETATTR, SETATTR replies). */
 export const ATTR_OUT_SIZE = 16 + ATTR_SIZE;
+/** Bytes of struct fuse_open_out. */
 export const OPEN_OUT_SIZE = 16;
+/** Bytes of struct fuse_init_out as of 7.39. */
 export const INIT_OUT_SIZE = 64;
+/** Bytes of struct fuse_statfs_out. */
 export const STATFS_OUT_SIZE = 80;
+/** Bytes of struct fuse_write_out. */
 export const WRITE_OUT_SIZE = 8;
 /** Offset of the name in a fuse_dirent (ino, off, namelen, type). */
 export const DIRENT_NAME_OFFSET = 24;
 
 /** Linux errno values the protocol needs beyond Folio's own codes (FUSE replies carry -errno). */
 export const Errno = {
+  /** Operation not permitted. */
   EPERM: 1,
+  /** No such entry (also a negative LOOKUP). */
   ENOENT: 2,
+  /** I/O error. */
   EIO: 5,
+  /** Bad file handle. */
   EBADF: 9,
+  /** Try again. */
   EAGAIN: 11,
+  /** Invalid argument. */
   EINVAL: 22,
+  /** Not implemented: the kernel stops sending that opcode. */
   ENOSYS: 38,
+  /** No such extended attribute. */
   ENODATA: 61,
+  /** Operation not supported. */
   EOPNOTSUPP: 95,
+  /** The channel is gone (read on /dev/fuse after unmount). */
   ENOTCONN: 107,
 } as const;
 
-/** Directory entry types of fuse_dirent.type (DT_*). */
+/** fuse_dirent.type of a directory (DT_DIR). */
 export const DT_DIR = 4;
+/** fuse_dirent.type of a regular file (DT_REG). */
 export const DT_REG = 8;
+/** fuse_dirent.type of a symbolic link (DT_LNK). */
 export const DT_LNK = 10;
 
 /** The header every request starts with (struct fuse_in_header). */
 export interface InHeader {
   /** Length of the whole request, header included. */
   len: number;
+  /** The request's {@link Op}. */
   opcode: number;
   /** Request id the reply must carry; a JS number is exact for the kernel's counter (it counts from 1 in steps of 2). */
   unique: number;
+  /** The node the request is about (its parent for LOOKUP, MKDIR, …); 1 is the root. */
   nodeid: number;
+  /** Effective user id of the calling process. */
   uid: number;
+  /** Effective group id of the calling process. */
   gid: number;
+  /** Process id of the caller (0 for requests of the kernel's own, such as writeback). */
   pid: number;
 }
 
@@ -193,7 +283,12 @@ export function readHeader(v: DataView): InHeader {
  * (Folio names are strings; a name that is not valid UTF-8 is decoded with replacement
  * characters, as Node's fs API would do). Returns the name and the offset after its NUL.
  */
-export function readName(buf: Uint8Array, at: number, end: number): { name: string; next: number } {
+export function readName(buf: Uint8Array, at: number, end: number): {
+  /** The name. */
+  name: string;
+  /** Offset just after its NUL. */
+  next: number;
+} {
   let nul = buf.indexOf(0, at);
   if (nul < 0 || nul > end) nul = end;
   return { name: Buffer.from(buf.buffer, buf.byteOffset + at, nul - at).toString("utf8"), next: nul + 1 };
@@ -201,17 +296,27 @@ export function readName(buf: Uint8Array, at: number, end: number): { name: stri
 
 /** A file's attributes in the units of struct fuse_attr. */
 export interface FuseAttr {
+  /** Inode number shown to the host (st_ino). */
   ino: number;
+  /** Size in bytes. */
   size: number;
   /** 512-byte blocks. */
   blocks: number;
+  /** Last access (ns since the epoch). */
   atimeNs: number;
+  /** Last modification (ns since the epoch). */
   mtimeNs: number;
+  /** Last change (ns since the epoch). */
   ctimeNs: number;
+  /** Type and permission bits. */
   mode: number;
+  /** Link count. */
   nlink: number;
+  /** Owner user id. */
   uid: number;
+  /** Owner group id. */
   gid: number;
+  /** Preferred I/O size in bytes. */
   blksize: number;
 }
 
@@ -247,7 +352,9 @@ export function putAttr(v: DataView, at: number, a: FuseAttr): void {
 
 /** Cache timeouts the kernel is given for names and attributes, in seconds (fractions allowed). */
 export interface Timeouts {
+  /** How long the kernel may trust a name lookup (and a negative one). */
   entry: number;
+  /** How long the kernel may trust a node's attributes. */
   attr: number;
 }
 

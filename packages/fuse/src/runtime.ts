@@ -8,10 +8,13 @@ import { basename, dirname, join, resolve } from "node:path";
 
 /** What a daemon records about its mount. */
 export interface MountRecord {
+  /** The daemon's process id. */
   pid: number;
+  /** The canonical mount point ({@link canonicalMountpoint}). */
   mountpoint: string;
   /** The image file, or null for a memfs disk. */
   image: string | null;
+  /** The filesystem served: `simple` or `log`. */
   fs: string;
   /** Set when the daemon ended without writing everything back: what went wrong. */
   error?: string;
@@ -84,8 +87,11 @@ export function processAlive(pid: number): boolean {
 
 /** A line of /proc/self/mountinfo: where, what type, from what source. */
 export interface KernelMount {
+  /** Where it is mounted, escapes decoded. */
   mountpoint: string;
+  /** Filesystem type (`fuse.folio-simple`, `ext4`…). */
   type: string;
+  /** The mount source (`folio:disk.img`). */
   source: string;
 }
 

@@ -14,40 +14,59 @@ import {
 
 /** Who sent a request: the calling process's credentials, from the request header. */
 export interface RequestContext {
+  /** Effective user id of the calling process. */
   uid: number;
+  /** Effective group id of the calling process. */
   gid: number;
+  /** Its process id (0 for the kernel's own requests). */
   pid: number;
 }
 
 /** A name the kernel may cache: the node it leads to and its attributes. */
 export interface Entry {
+  /** The node id the name leads to; the kernel holds one more lookup reference on it. */
   nodeid: number;
+  /** Its attributes, cached for the entry timeout. */
   attr: FuseAttr;
 }
 
 /** An open file or directory: the handle the kernel passes back with every call on it. */
 export interface Opened {
+  /** The handle: passed back with READ, WRITE, RELEASE and every call on the open file. */
   fh: number;
 }
 
 /** Attribute changes of SETATTR; absent fields stay. Times are nanoseconds since the epoch, or "now". */
 export interface AttrChanges {
+  /** New permission bits. */
   mode?: number;
+  /** New owner user id. */
   uid?: number;
+  /** New owner group id. */
   gid?: number;
+  /** New size in bytes: truncate or extend with zeroes. */
   size?: number;
+  /** New access time, or "now". */
   atimeNs?: number | "now";
+  /** New modification time, or "now". */
   mtimeNs?: number | "now";
 }
 
 /** Filesystem statistics as STATFS reports them. */
 export interface FuseStatfs {
+  /** Total data blocks, in `bsize` units. */
   blocks: number;
+  /** Free blocks. */
   bfree: number;
+  /** Free blocks available to unprivileged users. */
   bavail: number;
+  /** Total inodes. */
   files: number;
+  /** Free inodes. */
   ffree: number;
+  /** Block size in bytes. */
   bsize: number;
+  /** Longest name, in bytes. */
   namelen: number;
 }
 
@@ -64,19 +83,45 @@ export type DirFiller = (name: string, ino: number, type: number, next: number) 
  * (a FolioError, or Node's system errors) to reply with that errno; anything else replies EIO.
  */
 export interface FuseOps {
+  /**
+   * LOOKUP: the node `name` in directory `parent` leads to (symlinks not followed); ENOENT if there
+   * is none.
+   */
   lookup(ctx: RequestContext, parent: number, name: string): Entry;
+  /**
+   * FORGET: the kernel drops `nlookup` references to `nodeid`; at zero the node id may be
+   * forgotten. Never fails.
+   */
   forget(nodeid: number, nlookup: number): void;
+  /**
+   * GETATTR: attributes of `nodeid`, through the open file `fh` when given (a node unlinked while
+   * open has no path).
+   */
   getattr(ctx: RequestContext, nodeid: number, fh: number | null): FuseAttr;
+  /** SETATTR: applies `changes` (through `fh` when given) and returns the attributes after. */
   setattr(ctx: RequestContext, nodeid: number, fh: number | null, changes: AttrChanges): FuseAttr;
+  /** READLINK: the target of symlink `nodeid`. */
   readlink(ctx: RequestContext, nodeid: number): string;
+  /** SYMLINK: creates symlink `name` in `parent` holding `target`. */
   symlink(ctx: RequestContext, parent: number, name: string, target: string): Entry;
+  /** MKNOD: creates a regular file (other types: EPERM). */
   mknod(ctx: RequestContext, parent: number, name: string, mode: number): Entry;
+  /** MKDIR: creates directory `name` in `parent` with permission bits `mode`. */
   mkdir(ctx: RequestContext, parent: number, name: string, mode: number): Entry;
+  /** UNLINK: removes a non-directory name. */
   unlink(ctx: RequestContext, parent: number, name: string): void;
+  /** RMDIR: removes an empty directory. */
   rmdir(ctx: RequestContext, parent: number, name: string): void;
+  /**
+   * RENAME / RENAME2: renames, with `flags` RENAME_NOREPLACE or RENAME_EXCHANGE (0 for plain
+   * RENAME).
+   */
   rename(ctx: RequestContext, parent: number, name: string, newParent: number, newName: string, flags: number): void;
+  /** LINK: adds the name `newName` in `newParent` for `nodeid`. */
   link(ctx: RequestContext, nodeid: number, newParent: number, newName: string): Entry;
+  /** OPEN: opens `nodeid` with open(2) `flags`; returns the handle. */
   open(ctx: RequestContext, nodeid: number, flags: number): Opened;
+  /** CREATE: creates (O_CREAT, with O_EXCL as asked) and opens `name` in `parent`. */
   create(ctx: RequestContext, parent: number, name: string, mode: number, flags: number): Entry & Opened;
   /** Reads up to `size` bytes at `offset` into `dst[dstOffset…]`; returns the count (short only at end of file). */
   read(fh: number, offset: number, size: number, dst: Uint8Array, dstOffset: number): number;
@@ -84,12 +129,25 @@ export interface FuseOps {
   write(fh: number, offset: number, src: Uint8Array, srcOffset: number, size: number): number;
   /** close(2) of one descriptor of the open file (there may be others: dup, fork). */
   flush(fh: number): void;
+  /** RELEASE: the last descriptor of the open file went; the handle is invalid after. */
   release(fh: number): void;
+  /**
+   * FSYNC: fsync (or fdatasync with `datasync`) of the open file; reports writeback errors as fsync
+   * does.
+   */
   fsync(fh: number, datasync: boolean): void;
+  /** OPENDIR: opens a directory; its entries are read once here, so READDIR offsets stay stable. */
   opendir(ctx: RequestContext, nodeid: number): Opened;
+  /**
+   * READDIR: calls `fill` for each entry from `offset` on, until it returns false (the reply is
+   * full).
+   */
   readdir(fh: number, offset: number, fill: DirFiller): void;
+  /** RELEASEDIR: closes a directory handle. */
   releasedir(fh: number): void;
+  /** FSYNCDIR: makes the directory durable. */
   fsyncdir(fh: number, datasync: boolean): void;
+  /** STATFS: statistics of the filesystem holding `nodeid`. */
   statfs(ctx: RequestContext, nodeid: number): FuseStatfs;
   /** syncfs(2) and sync(1): make everything durable. */
   syncfs(): void;
@@ -117,9 +175,13 @@ export interface ServerOptions {
 
 /** Requests served and bytes moved, per opcode name. */
 export interface ServerStats {
+  /** Requests served, by opcode name. */
   requests: Record<string, number>;
+  /** Requests answered with an error, by opcode name. */
   errors: Record<string, number>;
+  /** File bytes returned by READ. */
   bytesRead: number;
+  /** File bytes taken by WRITE. */
   bytesWritten: number;
 }
 
@@ -132,12 +194,17 @@ const PAGE = 4096;
  * returns.
  */
 export class FuseServer {
+  /** Counts since the server was built; they only grow. */
   readonly stats: ServerStats = { requests: {}, errors: {}, bytesRead: 0, bytesWritten: 0 };
   private readonly out: Buffer;
   private readonly view: DataView;
   private initialized = false;
   private proto = { major: FUSE_KERNEL_VERSION, minor: FUSE_KERNEL_MINOR_VERSION };
 
+  /**
+   * Serves `ops`; `send` writes `buf[0, len)` as one reply (the buffer is reused after it
+   * returns). Throws RangeError unless `options.maxWrite` is a multiple of 4096 in [4 KiB, 1 MiB].
+   */
   constructor(
     private readonly ops: FuseOps,
     private readonly send: (buf: Uint8Array, len: number) => void,
@@ -151,7 +218,12 @@ export class FuseServer {
   }
 
   /** The negotiated protocol version (valid after INIT). */
-  get version(): { major: number; minor: number } {
+  get version(): {
+    /** Protocol major version: 7. */
+    major: number;
+    /** The minor version both sides speak: the kernel's, at most {@link FUSE_KERNEL_MINOR_VERSION}. */
+    minor: number;
+  } {
     return { ...this.proto };
   }
 

@@ -83,6 +83,10 @@ export class VfsFuseOps implements FuseOps {
   private nextHandle = 1;
   private readonly nowNs: () => number;
 
+  /**
+   * Serves the filesystem at "/" of `vfs`. Sets the VFS's umask to 0: the kernel has applied the
+   * caller's umask to every mode it sends.
+   */
   constructor(
     private readonly vfs: Vfs,
     options: VfsFuseOpsOptions = {},
@@ -95,7 +99,14 @@ export class VfsFuseOps implements FuseOps {
   }
 
   /** Open file handles, open directory handles and nodes the kernel holds (for tests and status). */
-  counts(): { files: number; dirs: number; nodes: number } {
+  counts(): {
+    /** Open file handles. */
+    files: number;
+    /** Open directory handles. */
+    dirs: number;
+    /** Node ids the kernel holds, the root included. */
+    nodes: number;
+  } {
     return { files: this.files.size, dirs: this.dirs.size, nodes: this.nodes.size };
   }
 

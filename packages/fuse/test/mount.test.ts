@@ -61,6 +61,17 @@ for (const fs of ["simple", "log"] as const) {
   });
 }
 
+mountTest("a plugin filesystem from --module: mounted by its type name, used through the kernel", async (t) => {
+  if (!requirePrerequisites(t, pre)) return;
+  const plugin = fileURLToPath(new URL("../../test/fixtures/plugin.mjs", import.meta.url));
+  await withMount({ fs: "plugin-simple", modules: [plugin] }, async (mnt) => {
+    const mounts = readFileSync("/proc/mounts", "utf8");
+    t.regex(mounts, new RegExp(` ${mnt} fuse\\.folio-plugin-simple `), "the host sees the plugin's type as the mount's subtype");
+    await run("cp", [join(ROOT, "README.md"), join(mnt, "readme.md")]);
+    await run("cmp", [join(ROOT, "README.md"), join(mnt, "readme.md")]);
+  });
+});
+
 mountTest("git init, add, commit, log, status, fsck in the mount", async (t) => {
   if (!requirePrerequisites(t, pre)) return;
   await withMount({ fs: "simple" }, async (mnt) => {

@@ -6,8 +6,14 @@ import type { Mapping } from "./mapping.js";
  * folio marked at `start + size - asyncSize` starts the next window.
  */
 export class FileRaState {
+  /** First page index of the current window. */
   start = 0;
+  /** Pages in the current window (0 before the first readahead). */
   size = 0;
+  /**
+   * Pages at the end of the window read ahead of need; the folio at `start + size - asyncSize`
+   * carries the readahead mark.
+   */
   asyncSize = 0;
   /** Byte position just past the previous read, for sequential detection (-1 before any). */
   prevPos = -1;
@@ -21,6 +27,7 @@ export class FileRaState {
    */
   mmapMiss = 0;
 
+  /** Called by {@link openCachedFile}; `raPages` is the mapping's window ceiling at open. */
   constructor(raPages: number) {
     this.raPages = raPages;
   }
@@ -31,10 +38,15 @@ export class FileRaState {
  * helpers. The VFS's open file embeds one.
  */
 export interface CachedFile {
+  /** The mapping of the file's inode, shared by every open file of it. */
   readonly mapping: Mapping;
+  /** This open file's readahead state. */
   readonly ra: FileRaState;
   /** Writeback-error cursor sampled at open (f_wb_err). */
-  readonly wbErr: { value: number };
+  readonly wbErr: {
+    /** The {@link @folio/pagecache!ErrSeq | ErrSeq} value this file has seen: fsync reports errors newer than it, once, and advances it. */
+    value: number;
+  };
 }
 
 /** Opens the page-cache side of a file: fresh readahead state and an error cursor sampled now. */

@@ -1,6 +1,8 @@
 /**
  * @folio/pagecache: folios cached in mappings, and the filemap helpers a filesystem calls with
  * its own data callbacks. See docs/ARCHITECTURE.md.
+ *
+ * @module @folio/pagecache
  */
 export * from "./xarray.js";
 export * from "./errseq.js";

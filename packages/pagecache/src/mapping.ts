@@ -44,10 +44,14 @@ export class Mapping {
   /** Virtual time when the mapping first became dirty (inode dirtied_when), or -1 when clean. */
   dirtiedAt = -1;
 
+  /**
+   * Called by {@link PageCache.createMapping}, which registers the owner and keeps the mapping;
+   * filesystems do not construct mappings themselves.
+   */
   constructor(
     /** The file this mapping caches. */
     readonly host: MappingHost,
-    /** Id of this mapping's {@link PageOwner} in the machine's owner registry. */
+    /** Id of this mapping's {@link @folio/core!PageOwner | PageOwner} in the machine's owner registry. */
     readonly ownerId: number,
     options: MappingOptions = {},
   ) {

@@ -17,7 +17,9 @@ export type AccessTracer = (ownerId: number, index: number, nrPages: number) => 
  * Filesystems and the filemap helpers call it; nothing in it knows any filesystem.
  */
 export class PageCache {
+  /** The machine's folio table (every cached folio is one of its). */
   readonly folios: FolioTable;
+  /** The machine's scheduler, whose clock stamps dirtying and whose events complete I/O. */
   readonly scheduler: Scheduler;
   private readonly vm: VmStat;
   private readonly mappings = new Map<number, Mapping>();
@@ -30,6 +32,12 @@ export class PageCache {
   private shadows = 0;
   private tracer: AccessTracer | undefined;
 
+  /**
+   * Built once per machine by {@link installPageCache}; registers the shadow-entry shrinker with
+   * reclaim. Filesystems inject it by {@link PAGECACHE_TOKENS}.
+   *
+   * @param machine - The machine whose memory caches the data.
+   */
   constructor(readonly machine: Machine) {
     this.folios = machine.folios;
     this.scheduler = machine.scheduler;
@@ -391,6 +399,10 @@ export class PageCache {
  * {@link PageCache.createMapping}.
  */
 export class PageCacheOwner implements PageOwner {
+  /**
+   * Made by {@link PageCache.createMapping} for each mapping, and handed to a filesystem's owner
+   * factory as the default to wrap; `mappingRef` returns the mapping once it exists.
+   */
   constructor(
     private readonly cache: PageCache,
     private readonly mappingRef: () => Mapping,

@@ -4,6 +4,7 @@ import type { PageCache } from "./page-cache.js";
 
 /** The folios one readahead call added to the cache, locked, for the filesystem to read. */
 export interface ReadaheadControl {
+  /** The open file whose readahead state the batch advanced. */
   readonly file: CachedFile;
   /** First page index of the batch. */
   readonly index: number;

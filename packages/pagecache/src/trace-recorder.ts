@@ -47,6 +47,10 @@ export class AccessTraceRecorder {
   /** The tracer handed to the page cache: one bound function, made once. */
   private readonly tracer: AccessTracer = (ownerId, index, nrPages) => this.record(ownerId, index, nrPages);
 
+  /**
+   * Starts idle: {@link start} begins recording. `options.initialCapacity` (default 65,536 keys)
+   * must be a positive integer, else EINVAL.
+   */
   constructor(
     /** The page cache recorded. */
     readonly cache: PageCache,

@@ -10,6 +10,7 @@ export interface WritebackControl {
   sync: boolean;
   /** First and last page index of the range. */
   start: number;
+  /** Last page index of the range, inclusive (0xffffffff: to the end of the file). */
   end: number;
   /** Pages still to write in this pass; decremented as folios are written. */
   nrToWrite: number;
@@ -126,6 +127,10 @@ export function fileWriteAndWaitRange(cache: PageCache, file: CachedFile, writep
  * never sees those callbacks. Returns the pages submitted.
  */
 export interface WritebackTarget {
+  /**
+   * Writes back the target's dirty folios as `wbc` asks (range, count, integrity); returns the
+   * pages submitted. Called by the flusher, never with a lock held.
+   */
   writeback(wbc: WritebackControl): number;
 }
 
@@ -157,14 +162,32 @@ export interface DirtyThrottle {
  * It reaches filesystems only through their registered {@link WritebackTarget}.
  */
 export class Flusher implements DirtyThrottle {
+  /** The tunables in force: the defaults with the constructor's overrides. */
   readonly tunables: WritebackTunables;
   private readonly targets = new Set<WritebackTarget>();
   private timer: Timer | undefined;
   private kicked = false;
   private reclaimKicked = false;
-  /** Counters: periodic, background and reclaim-requested passes, pages written, throttle pauses and their total virtual time. */
-  readonly stats = { periodic: 0, background: 0, vmscan: 0, pagesWritten: 0, throttled: 0, throttledNs: 0 };
+  /** Counters since the flusher was built; they only grow. */
+  readonly stats = {
+    /** Periodic passes (every `intervalNs`, writing mappings dirty longer than `expireNs`). */
+    periodic: 0,
+    /** Background passes (dirty pages above `backgroundRatio`). */
+    background: 0,
+    /** Passes reclaim asked for when it found dirty folios on the LRU. */
+    vmscan: 0,
+    /** Pages submitted by all passes. */
+    pagesWritten: 0,
+    /** Writers paused by dirty throttling. */
+    throttled: 0,
+    /** Virtual time writers spent paused, in ns. */
+    throttledNs: 0,
+  };
 
+  /**
+   * Built once per machine by {@link installPageCache}; `tunables` override
+   * {@link DEFAULT_WRITEBACK}. Subscribes to reclaim's dirty-pressure wakeups.
+   */
   constructor(
     private readonly cache: PageCache,
     tunables: Partial<WritebackTunables> = {},

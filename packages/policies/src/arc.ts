@@ -122,7 +122,20 @@ export class ArcPolicy implements EvictionPolicy {
   }
 
   /** The four lists from MRU to LRU, and p (for tests and inspection). */
-  snapshot(): { capacity: number; p: number; t1: number[]; t2: number[]; b1: number[]; b2: number[] } {
+  snapshot(): {
+    /** Capacity c, in pages, as last set by `resize`. */
+    capacity: number;
+    /** The adaptive target size of T1, 0..c. */
+    p: number;
+    /** Resident keys seen once recently, MRU first. */
+    t1: number[];
+    /** Resident keys seen at least twice, MRU first. */
+    t2: number[];
+    /** Ghost keys evicted from T1, MRU first. */
+    b1: number[];
+    /** Ghost keys evicted from T2, MRU first. */
+    b2: number[];
+  } {
     const k = (l: number) => this.pool.keysOf(l);
     return { capacity: this.c, p: this.p, t1: k(T1), t2: k(T2), b1: k(B1), b2: k(B2) };
   }

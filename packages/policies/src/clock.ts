@@ -67,7 +67,14 @@ export class ClockPolicy implements EvictionPolicy {
   }
 
   /** Pages from the head (just inserted or passed over) to the hand, with their bits. */
-  snapshot(): { capacity: number; order: number[]; referenced: number[] } {
+  snapshot(): {
+    /** Capacity in pages, as last set by `resize`. */
+    capacity: number;
+    /** Resident keys from the head to the hand. */
+    order: number[];
+    /** Keys with the reference bit set (a hit since the hand last passed them). */
+    referenced: number[];
+  } {
     const order = this.pool.keysOf(LIST);
     return { capacity: this.capacity, order, referenced: order.filter((k) => this.pool.bits[this.pool.find(k)] === REF) };
   }

@@ -47,7 +47,12 @@ export class FifoPolicy implements EvictionPolicy {
   }
 
   /** Keys from newest to oldest (for tests and inspection). */
-  snapshot(): { capacity: number; order: number[] } {
+  snapshot(): {
+    /** Capacity in pages, as last set by `resize`. */
+    capacity: number;
+    /** Resident keys, newest first. */
+    order: number[];
+  } {
     return { capacity: this.capacity, order: this.pool.keysOf(LIST) };
   }
 }

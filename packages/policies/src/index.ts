@@ -4,6 +4,8 @@
  * default: Linux's active/inactive lists with workingset detection, which lives in @folio/core as the
  * kernel's own LRU and is re-exported here) — with the trace simulator,
  * Belady's OPT, Che's approximation, trace generators and trace readers. See docs/POLICIES.md.
+ *
+ * @module @folio/policies
  */
 // The node pool every policy is built from, and the default policy, belong to core (the kernel's LRU).
 export { NIL, NO_LIST, NodePool, checkCapacity, LinuxPolicy, inactiveRatio, PAGES_PER_GIB, DEFAULT_EVICTION_POLICY, type LinuxCounters } from "@folio/core";

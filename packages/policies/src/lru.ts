@@ -51,7 +51,12 @@ export class LruPolicy implements EvictionPolicy {
   }
 
   /** Keys from most to least recently used (for tests and inspection). */
-  snapshot(): { capacity: number; order: number[] } {
+  snapshot(): {
+    /** Capacity in pages, as last set by `resize`. */
+    capacity: number;
+    /** Resident keys, most recently used first. */
+    order: number[];
+  } {
     return { capacity: this.capacity, order: this.pool.keysOf(LIST) };
   }
 }

@@ -10,6 +10,7 @@
 import { fail, checkCapacity } from "@folio/core";
 import type { SimulationResult, Trace } from "./simulate.js";
 
+/** Options of {@link simulateOpt}: the same as {@link SimulateOptions} less `shadows` (OPT has no refaults to detect). */
 export interface OptOptions {
   /** Fraction of the trace (0 ≤ warmup < 1) replayed but not counted. Default 0. */
   warmup?: number;
@@ -18,7 +19,12 @@ export interface OptOptions {
 }
 
 /** Dense ids 0..distinct−1 for the keys of `trace`, and how many there are. */
-export function denseIds(trace: Trace): { ids: Int32Array; distinct: number } {
+export function denseIds(trace: Trace): {
+  /** The dense id of each request's key, in trace order; ids are given in order of first use. */
+  ids: Int32Array;
+  /** Distinct keys in the trace. */
+  distinct: number;
+} {
   const n = trace.length;
   const ids = new Int32Array(n);
   const map = new Map<number, number>();

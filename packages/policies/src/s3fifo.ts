@@ -130,7 +130,18 @@ export class S3FifoPolicy implements EvictionPolicy {
   }
 
   /** The three queues from head to tail, with the resident objects' frequencies. */
-  snapshot(): { capacity: number; small: number[]; main: number[]; ghost: number[]; freq: Record<number, number> } {
+  snapshot(): {
+    /** Capacity in pages, as last set by `resize`. */
+    capacity: number;
+    /** The small FIFO S, head first. */
+    small: number[];
+    /** The main FIFO M, head first. */
+    main: number[];
+    /** The ghost FIFO G of keys evicted from S, head first. */
+    ghost: number[];
+    /** Frequency (0..3) of each resident key. */
+    freq: Record<number, number>;
+  } {
     const small = this.pool.keysOf(S);
     const main = this.pool.keysOf(M);
     const freq: Record<number, number> = {};

@@ -68,7 +68,16 @@ export class SievePolicy implements EvictionPolicy {
   }
 
   /** Queue from head to tail, the visited objects, and the object under the hand (-1: the tail). */
-  snapshot(): { capacity: number; order: number[]; visited: number[]; hand: number } {
+  snapshot(): {
+    /** Capacity in pages, as last set by `resize`. */
+    capacity: number;
+    /** Resident keys from head (newest) to tail. */
+    order: number[];
+    /** Keys with the visited bit set. */
+    visited: number[];
+    /** The key under the hand, or −1 when the hand starts from the tail. */
+    hand: number;
+  } {
     const order = this.pool.keysOf(LIST);
     return {
       capacity: this.capacity,

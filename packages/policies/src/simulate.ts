@@ -13,6 +13,7 @@ import { type EvictionPolicy, createEvictionPolicy, fail, NIL, NodePool, checkCa
 /** A trace: page keys (non-negative integers below 2^53), one per request. */
 export type Trace = Int32Array | Float64Array | Uint32Array | readonly number[];
 
+/** Options of {@link simulate}; every field is optional. */
 export interface SimulateOptions {
   /** Fraction of the trace (0 ≤ warmup < 1) replayed but not counted. Default 0. */
   warmup?: number;
@@ -22,12 +23,17 @@ export interface SimulateOptions {
   outcomes?: Uint8Array;
 }
 
+/** What a replay of a trace counted, by {@link simulate} or {@link simulateOpt}. */
 export interface SimulationResult {
   /** Requests counted (after the warm-up). */
   requests: number;
+  /** Counted requests that found their key resident. */
   hits: number;
+  /** Counted requests that did not (hits + misses = requests). */
   misses: number;
+  /** misses / requests, 0 when nothing was counted. */
   missRatio: number;
+  /** hits / requests, 0 when nothing was counted. */
   hitRatio: number;
   /** Evictions over the whole trace, warm-up included. */
   evictions: number;
@@ -42,8 +48,10 @@ export interface SimulationResult {
 export class ShadowTable {
   private readonly pool = new NodePool(1);
 
+  /** Keeps at most `limit` entries; 0 or less keeps none. */
   constructor(private readonly limit: number) {}
 
+  /** Entries held, at most the limit. */
   get size(): number {
     return this.pool.count[0]!;
   }

@@ -30,6 +30,13 @@ export function zipfProbabilities(alpha: number, n: number): Float64Array {
 export class ZipfSampler {
   private readonly cdf: Float64Array;
 
+  /**
+   * Precomputes the CDF: O(n) memory and time; each sample then costs O(log n).
+   *
+   * @param alpha - The skew: 0 is uniform, larger concentrates requests on low ranks.
+   * @param n - Ranks sampled, 0..n−1.
+   * @param rng - The stream samples draw from; it is advanced by each sample.
+   */
   constructor(readonly alpha: number, readonly n: number, private readonly rng: Rng) {
     const p = zipfProbabilities(alpha, n);
     this.cdf = new Float64Array(n);
@@ -75,6 +82,7 @@ export function loopTrace(loop: number, length: number): Int32Array {
   return out;
 }
 
+/** Parameters of {@link scanHotTrace}. */
 export interface ScanHotOptions {
   /** Pages in the hot set (keys 0..hot−1). */
   hot: number;
@@ -93,10 +101,13 @@ export interface ScanHotOptions {
    * 1 to 2·hot − 1 requests (hot on average), and a hot page's reuse distance is bounded.
    */
   order?: "uniform" | "rounds";
+  /** Seed of the random hot-set order; the same seed gives the same trace. */
   seed: number;
 }
 
+/** A trace from {@link scanHotTrace}, with where its phases are. */
 export interface ScanHotTrace {
+  /** Page keys, one per request: hot keys below `hot`, scan keys from `hot` up. */
   trace: Int32Array;
   /** Index of the first request of the scan phase. */
   scanStart: number;
@@ -158,12 +169,16 @@ function shuffledRounds(n: number, rng: Rng): () => number {
   };
 }
 
-/** SCSI opcodes of the block-trace format. */
+/** READ(10): a read. SCSI opcodes are what the block-trace format records in its `op` column. */
 export const SCSI_READ_10 = 0x28;
+/** READ(16): a read. */
 export const SCSI_READ_16 = 0x88;
+/** WRITE(10): a write. */
 export const SCSI_WRITE_10 = 0x2a;
+/** WRITE(16): a write. */
 export const SCSI_WRITE_16 = 0x8a;
 
+/** Options of {@link parseBlockTraceCsv}. */
 export interface BlockTraceOptions {
   /** Which requests to keep: all (default), reads only, or writes only. */
   ops?: "all" | "read" | "write";
@@ -171,12 +186,15 @@ export interface BlockTraceOptions {
   pageSize?: number;
 }
 
+/** A parsed block trace: the pages it touches, and what was kept and skipped. */
 export interface BlockTrace {
   /** Page keys, one per page touched, in request order. */
   pages: Float64Array;
   /** Records kept. */
   requests: number;
+  /** Of the kept records, reads. */
   reads: number;
+  /** Of the kept records, writes. */
   writes: number;
   /** Records skipped: other opcodes, zero sizes, or not selected by `ops`. */
   skipped: number;

@@ -7,8 +7,11 @@ export const PAGE = 4096;
 
 const ZERO_PAGE = new Uint8Array(PAGE);
 
+/** A file's contents in the model; see the module comment. */
 export class Content {
+  /** Size in bytes; bytes past it are not part of the file. */
   size = 0;
+  /** Page index → its 4 KiB; an absent page reads as zeros. Pages are replaced, never changed in place. */
   pages = new Map<number, Uint8Array>();
 
   /** A snapshot sharing pages with this one. */

@@ -38,6 +38,7 @@ export interface FaultRates {
 /** The memory-fault rates: all zero in the profiles from before they existed (`none`, `crash`). */
 const NO_MEMORY_FAULTS = { hardOffline: 0, softOffline: 0, unpoison: 0, compact: 0 } as const;
 
+/** Named fault rates for `--faults`: `none`, `crash`, `default` and the others below, each a complete {@link FaultRates}. */
 export const FAULT_PROFILES: Readonly<Record<string, FaultRates>> = Object.freeze({
   none: { crash: 0, midOp: 0, tear: 0, io: 0, readRate: 0, writeRate: 0, targeted: 0, enomem: 0, ...NO_MEMORY_FAULTS },
   /** Crashes only (with tearing), no I/O errors or memory pressure. */

@@ -3,6 +3,8 @@
  * workload checked against an oracle model, fault injection (I/O errors, power cuts with torn
  * writes, memory exhaustion), persistence-model checks after every crash, and replayable
  * violations. See docs/TRUST.md.
+ *
+ * @module @folio/sim
  */
 export * from "./content.js";
 export * from "./faults.js";

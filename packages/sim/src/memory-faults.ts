@@ -22,10 +22,13 @@ const FOLIO_TRIES = 48;
 
 /** Counts of what memory faults did on a run's machines (summed into the run's statistics). */
 export interface MemoryFaultCounts {
-  /** Hard / soft offline calls, unpoisons, compaction passes made by the harness. */
+  /** Hard offline calls made by the harness. */
   hard: number;
+  /** Soft offline calls made by the harness. */
   soft: number;
+  /** Unpoisons made by the harness. */
   unpoisons: number;
+  /** Compaction passes the harness started. */
   compactions: number;
   /** Folios compaction moved. */
   compactMigrated: number;
@@ -48,7 +51,9 @@ export class MachineMemoryFaults {
   /** The mapping each folio frame belonged to when a fault was injected there, by owner id. */
   private readonly mappings = new Map<number, Mapping>();
 
+  /** Made at each boot; subscribes to the machine's memory-failure results. */
   constructor(
+    /** The world whose machine faults are injected into. */
     readonly world: World,
     /** The harness's reaction to each result (after it is counted here). */
     onResult: (result: MemoryFailureResult) => void,

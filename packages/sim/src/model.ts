@@ -24,6 +24,7 @@
  */
 import { Content, PAGE } from "./content.js";
 
+/** What an inode of the model is. */
 export type Kind = "file" | "dir" | "symlink";
 
 /** One inode of the model (one incarnation: a reused inode number is a new node). */
@@ -43,15 +44,30 @@ export class MNode {
   /** Gone: its last name and descriptor went. */
   dead = false;
 
+  /** Some durable point wrote its inode: after a crash it exists on disk. */
   inodeDurable = false;
+  /**
+   * A file whose contents have not changed since its durable point: after a crash it reads back as
+   * {@link durContent}.
+   */
   settled = false;
   /** The inode's link count changed since its durable point. */
   metaDirty = false;
+  /** A file's contents at its last durable point (null before one). */
   durContent: Content | null = null;
+  /** Pages of a file changed since its durable point (meaningful while not {@link settled}). */
   dirtyPages = new Set<number>();
+  /** Sizes a file had since its durable point: after a crash its size may be any of them. */
   sizes = new Set<number>();
+  /** A directory's entries at its last durable point (null before one). */
   durEntries: Map<string, MNode> | null = null;
+  /**
+   * Names of a directory changed since its durable point: the disk may hold either version of each.
+   */
   unstable = new Set<string>();
+  /**
+   * A failed write may have left it stale on disk: not checked until the model relearns the tree.
+   */
   uncertain = false;
   /**
    * Pages of a file whose dirty data a memory error destroyed: reads of them fail with EIO and
@@ -72,13 +88,20 @@ export class MNode {
    * A directory moved out of `dir` at time `at` is durably in its new place only once `dir` too
    * was made durable after the move (until then both may hold it, and fsck keeps one of them).
    */
-  movedFrom: { dir: MNode; at: number }[] = [];
+  movedFrom: {
+    /** The directory it moved out of. */
+    dir: MNode;
+    /** The model's clock at the move. */
+    at: number;
+  }[] = [];
 
+  /** Made by {@link Model.newNode}: a fresh node with one link (a directory two), empty. */
   constructor(
     /** Incarnation id, unique in a run. */
     readonly id: number,
     /** Inode number the filesystem gave it. */
     public ino: number,
+    /** What the inode is; never changes. */
     readonly kind: Kind,
   ) {
     this.nlink = kind === "dir" ? 2 : 1;
@@ -86,6 +109,7 @@ export class MNode {
     if (kind === "dir") this.entries = new Map();
   }
 
+  /** Whether it is a directory. */
   get isDir(): boolean {
     return this.kind === "dir";
   }
@@ -109,10 +133,32 @@ export class MNode {
 }
 
 /** Where a path leads: its parent directory and last name, or the error resolving the parent gives. */
-export type Parent = { dir: MNode; name: string } | { err: string };
+export type Parent =
+  | {
+      /** The parent directory. */
+      dir: MNode;
+      /** The last component. */
+      name: string;
+    }
+  | {
+      /** The error code resolving the parent gives (ENOENT, ENOTDIR). */
+      err: string;
+    };
 
 /** An expected outcome: success (with a value to compare, when there is one) or an error code. */
-export type Expect<T = undefined> = { ok: true; value: T } | { ok: false; code: string };
+export type Expect<T = undefined> =
+  | {
+      /** Success. */
+      ok: true;
+      /** What the operation returns, to compare with what the filesystem returned. */
+      value: T;
+    }
+  | {
+      /** Failure. */
+      ok: false;
+      /** The error code expected. */
+      code: string;
+    };
 
 const ok = <T>(value: T): Expect<T> => ({ ok: true, value });
 const err = (code: string): Expect<never> => ({ ok: false, code });
@@ -122,6 +168,7 @@ const err = (code: string): Expect<never> => ({ ok: false, code });
  * trailing slashes); the workload never walks through a symlink (its targets never resolve).
  */
 export class Model {
+  /** The root directory (its own parent). */
   root!: MNode;
   /** Live nodes (named or open) by inode number. */
   readonly byIno = new Map<number, MNode>();
@@ -135,6 +182,7 @@ export class Model {
   sticky = false;
   private pathsCache: { path: string; node: MNode }[] | null = null;
 
+  /** An empty tree whose root has inode `rootIno`. */
   constructor(rootIno: number) {
     this.reset(rootIno);
   }
@@ -148,6 +196,10 @@ export class Model {
     this.pathsCache = null;
   }
 
+  /**
+   * A new node for inode `ino`, registered by inode number (uncertain when the model is
+   * {@link sticky}). Throws if a live node still has that inode number.
+   */
   newNode(ino: number, kind: Kind): MNode {
     const n = new MNode(this.nextId++, ino, kind);
     if (this.sticky) n.uncertain = true;
@@ -159,7 +211,12 @@ export class Model {
   }
 
   /** Every named node with its path, root first, in name order (cached until the tree changes). */
-  paths(): { path: string; node: MNode }[] {
+  paths(): {
+    /** Absolute path. */
+    path: string;
+    /** The node it names. */
+    node: MNode;
+  }[] {
     if (this.pathsCache) return this.pathsCache;
     const out: { path: string; node: MNode }[] = [{ path: "/", node: this.root }];
     const walk = (dir: MNode, prefix: string) => {
@@ -258,7 +315,12 @@ export class Model {
   // ── predictions, in the order the VFS and the filesystem check ──────────────────────────────
 
   /** mkdir(path). */
-  mkdir(path: string): Expect<{ dir: MNode; name: string }> {
+  mkdir(path: string): Expect<{
+    /** The parent directory. */
+    dir: MNode;
+    /** The last component of the path. */
+    name: string;
+  }> {
     const p = this.parent(path);
     if ("err" in p) return err(p.err === "ROOT" ? "EEXIST" : p.err);
     if (p.dir.entries!.has(p.name)) return err("EEXIST");
@@ -266,7 +328,12 @@ export class Model {
   }
 
   /** rmdir(path). */
-  rmdir(path: string): Expect<{ dir: MNode; name: string }> {
+  rmdir(path: string): Expect<{
+    /** The parent directory. */
+    dir: MNode;
+    /** The last component of the path. */
+    name: string;
+  }> {
     const p = this.parent(path);
     if ("err" in p) return err(p.err === "ROOT" ? "EBUSY" : p.err);
     const n = p.dir.entries!.get(p.name);
@@ -277,7 +344,12 @@ export class Model {
   }
 
   /** unlink(path). */
-  unlink(path: string): Expect<{ dir: MNode; name: string }> {
+  unlink(path: string): Expect<{
+    /** The parent directory. */
+    dir: MNode;
+    /** The last component of the path. */
+    name: string;
+  }> {
     const p = this.parent(path);
     if ("err" in p) return err(p.err === "ROOT" ? "EISDIR" : p.err);
     const n = p.dir.entries!.get(p.name);
@@ -290,7 +362,14 @@ export class Model {
    * open(path, flags) for the workload's flags: O_CREAT (with O_EXCL, O_TRUNC) creating a file,
    * or opening an existing one for reading or writing. Returns the node (null: to be created).
    */
-  open(path: string, o: { creat: boolean; excl: boolean; write: boolean; trunc: boolean }): Expect<{ dir: MNode; name: string; node: MNode | null }> {
+  open(path: string, o: { creat: boolean; excl: boolean; write: boolean; trunc: boolean }): Expect<{
+    /** The parent directory. */
+    dir: MNode;
+    /** The last component. */
+    name: string;
+    /** The node opened, or null when the open creates it. */
+    node: MNode | null;
+  }> {
     const p = this.parent(path);
     if ("err" in p) {
       if (p.err !== "ROOT") return err(p.err);
@@ -311,7 +390,22 @@ export class Model {
    * rename(a, b): the VFS's checks, then the filesystem's. Returns what the rename does, or
    * `same` when both names are links to one inode (nothing happens).
    */
-  rename(a: string, b: string): Expect<{ from: MNode; fromName: string; to: MNode; toName: string; src: MNode; dst: MNode | null; same: boolean }> {
+  rename(a: string, b: string): Expect<{
+    /** The source's parent directory. */
+    from: MNode;
+    /** The source's name. */
+    fromName: string;
+    /** The target's parent directory. */
+    to: MNode;
+    /** The target's name. */
+    toName: string;
+    /** The node renamed. */
+    src: MNode;
+    /** The node the target name replaces, or null. */
+    dst: MNode | null;
+    /** Both names link to one inode: the rename does nothing. */
+    same: boolean;
+  }> {
     const pa = this.parent(a);
     const pb = this.parent(b);
     if ("err" in pa && pa.err !== "ROOT") return err(pa.err);
@@ -344,7 +438,14 @@ export class Model {
   }
 
   /** link(existing, new). */
-  linkPath(existing: string, path: string): Expect<{ node: MNode; dir: MNode; name: string }> {
+  linkPath(existing: string, path: string): Expect<{
+    /** The node linked to. */
+    node: MNode;
+    /** The new name's parent directory. */
+    dir: MNode;
+    /** The new name. */
+    name: string;
+  }> {
     const e = this.lookup(existing);
     if (!e.ok) return e;
     if (e.value.isDir) return err("EPERM");
@@ -355,7 +456,12 @@ export class Model {
   }
 
   /** symlink(target, path). */
-  symlink(path: string): Expect<{ dir: MNode; name: string }> {
+  symlink(path: string): Expect<{
+    /** The parent directory. */
+    dir: MNode;
+    /** The last component of the path. */
+    name: string;
+  }> {
     const p = this.parent(path);
     if ("err" in p) return err(p.err === "ROOT" ? "EEXIST" : p.err);
     if (p.dir.entries!.has(p.name)) return err("EEXIST");

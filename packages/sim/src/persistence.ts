@@ -85,9 +85,13 @@ function commitNamespace(model: Model): void {
 
 /** A file, directory or symlink as read back from the filesystem. */
 export interface ViewNode {
+  /** Inode number. */
   ino: number;
+  /** What the inode is. */
   kind: Kind;
+  /** Link count as stat reported it. */
   nlink: number;
+  /** Size as stat reported it (bytes). */
   size: number;
   /** Regular files: the contents. */
   bytes?: Uint8Array;
@@ -101,13 +105,22 @@ export interface ViewNode {
 
 /** The whole tree as read back, and every node by inode number. */
 export interface View {
+  /** The root directory. */
   root: ViewNode;
-  byIno: Map<number, { node: ViewNode; path: string }>;
+  /** Every node by inode number, with one path to it. */
+  byIno: Map<number, {
+    /** The node. */
+    node: ViewNode;
+    /** The first path the walk reached it by. */
+    path: string;
+  }>;
 }
 
 /** A broken promise: what, and for contents the inode and byte offset of the first wrong byte. */
 export interface Problem {
+  /** What promise was broken, in words. */
   msg: string;
+  /** For contents: where the first wrong byte or size is. */
   where?: Where;
 }
 

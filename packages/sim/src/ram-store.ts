@@ -7,6 +7,7 @@
 import { fail } from "@folio/core";
 import type { BackingStore } from "@folio/pagecache";
 
+/** A store over one Uint8Array; see the module comment. */
 export class RamStore implements BackingStore {
   /** The image. */
   readonly bytes: Uint8Array;
@@ -14,6 +15,11 @@ export class RamStore implements BackingStore {
   writes = 0;
   private closed = false;
 
+  /**
+   * A zero-filled image; EINVAL unless `size` is a positive integer.
+   *
+   * @param size - Bytes of the image.
+   */
   constructor(readonly size: number) {
     if (!Number.isSafeInteger(size) || size <= 0) throw fail("EINVAL", `store size ${size} must be a positive integer`);
     this.bytes = new Uint8Array(size);

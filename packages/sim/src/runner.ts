@@ -40,12 +40,18 @@ import { target, type FsTarget } from "./targets.js";
 import { PowerCut, World, type WorldHooks } from "./world.js";
 import { MAP_SLOTS, POOL_SLOTS, Workload, formatOp, type Op, type OpType } from "./workload.js";
 
+/** What one simulation run does: the target, the seed, how many operations, which faults. */
 export interface RunConfig {
   /** Target name ("simple", "log"). */
   fs: string;
+  /**
+   * The run's seed: the workload, the faults, every machine's seed and the defaults of `policy` and
+   * `maxOrder` derive from it.
+   */
   seed: number;
   /** Operations to run. */
   ops: number;
+  /** Fault rates (a profile of {@link FAULT_PROFILES} or parsed from `--faults`). */
   faults: FaultRates;
   /** Keep every op-log line in the result (the hash chain is always kept). */
   keepLog?: boolean;
@@ -101,12 +107,17 @@ export interface RunHooks extends WorldHooks {
   beforeOp?(index: number, text: string): void;
 }
 
+/** A broken promise found by a run: where, what, and how to replay it. */
 export interface Violation {
+  /** Target name. */
   fs: string;
+  /** The run's seed. */
   seed: number;
   /** Index of the operation after which it showed (ops count when found by the final checks). */
   op: number;
+  /** The operation as the op log shows it ({@link formatOp}), or the final check's name. */
   opText: string;
+  /** What was wrong, in words. */
   message: string;
   /** A command that replays the run up to the violation. */
   replay: string;
@@ -114,73 +125,115 @@ export interface Violation {
   known: string | null;
 }
 
+/** What a run did, counted; every count starts at 0 ({@link emptyStats}). */
 export interface RunStats {
+  /** Operations run. */
   ops: number;
   /** Operations that failed with the error the model predicted. */
   expectedErrors: number;
-  /** Operations that failed with EIO / ENOMEM / ENOSPC (legal fault outcomes). */
+  /** Operations that failed with EIO (a legal fault outcome). */
   eio: number;
+  /** Operations that failed with ENOMEM (legal on tiny machines). */
   enomem: number;
+  /** Operations that failed with ENOSPC. */
   enospc: number;
+  /** fsyncs and directory fsyncs run. */
   fsyncs: number;
+  /** syncs run. */
   syncs: number;
+  /** Clean remounts (the `remount` operation and others the harness makes). */
   remounts: number;
+  /** Power cuts. */
   crashes: number;
+  /** Of those, cuts in the middle of an operation. */
   midOpCrashes: number;
+  /** Recoveries after a crash: fsck with repair, mount, and the checks of the persistence model. */
   recoveries: number;
+  /** Machines booted. */
   boots: number;
+  /** Of those, machines of 1–3 MiB, where ENOMEM is legal. */
   tinyBoots: number;
+  /** Device reads failed by injection. */
   readErrors: number;
+  /** Device writes failed by injection. */
   writeErrors: number;
+  /** Device flushes failed by injection. */
   flushErrors: number;
+  /** Blocks torn (partly written) by power cuts. */
   tornBlocks: number;
+  /** Blocks rolled back to their old contents by power cuts (written but not flushed). */
   revertedBlocks: number;
+  /** Windows of operations with I/O errors armed. */
   ioWindows: number;
+  /** Problems fsck repaired after crashes. */
   fsckProblemsRepaired: number;
+  /** Comparisons of the live tree with the model. */
   liveChecks: number;
-  /** Mappings made (mmap), loads and stores through them that ran, msyncs (MS_SYNC). */
+  /** Mappings made (mmap). */
   mmaps: number;
+  /** Loads through mappings that ran. */
   loads: number;
+  /** Stores through mappings that ran. */
   stores: number;
+  /** msyncs (MS_SYNC) that ran. */
   msyncs: number;
   /** Remounts after write errors where fsck found the image inconsistent although it was marked clean. */
   cleanButInconsistent: number;
-  /** Reclaim on the run's machines: pages reclaimed (kswapd and direct), direct-reclaim stalls, refaults, kswapd runs, OOM reports. */
+  /** Pages reclaimed on the run's machines (kswapd and direct). */
   pagesReclaimed: number;
+  /** Allocations that entered direct reclaim. */
   allocStalls: number;
+  /** Workingset refaults of file pages. */
   refaults: number;
+  /** kswapd runs. */
   kswapdRuns: number;
+  /** OOM reports. */
   oomReports: number;
-  /** Memory faults injected: hard and soft offlines, unpoisons, compaction passes (and folios they moved); those that landed inside an operation. */
+  /** Hard offlines injected. */
   hardOfflines: number;
+  /** Soft offlines injected. */
   softOfflines: number;
+  /** Unpoisons injected. */
   unpoisons: number;
+  /** Compaction passes injected. */
   compactions: number;
+  /** Folios those passes moved. */
   compactMigrated: number;
+  /** Memory faults that landed inside an operation. */
   memMidOp: number;
-  /** Dirty pages memory errors destroyed: file data, filesystem metadata (fs-simple's block-device mapping, directories, symlinks), private mappings' copies. */
+  /** Dirty file-data pages memory errors destroyed. */
   lostFilePages: number;
+  /** Dirty metadata pages destroyed (fs-simple's block-device mapping, directories, symlinks). */
   lostMetaPages: number;
+  /** Private mappings' copied pages destroyed. */
   lostAnonPages: number;
-  /** What the workload met of them: reads failing with EIO on a lost page, accesses with SIGBUS (EHWPOISON), fsyncs reporting a loss. */
+  /** Reads that failed with EIO on a lost page. */
   lostReads: number;
+  /** Accesses through mappings that got SIGBUS (EHWPOISON). */
   poisonSigbus: number;
+  /** fsyncs or msyncs that reported a loss. */
   lossReports: number;
 }
 
+/** The outcome of {@link run}. */
 export interface RunResult {
+  /** The configuration run. */
   config: RunConfig;
+  /** What the run did. */
   stats: RunStats;
+  /** The first violation, or null for a clean run (a run stops at its first). */
   violation: Violation | null;
   /** FNV-1a chain over the op log. */
   opLogHash: number;
   /** Hash of the final tree as read back from the filesystem. */
   stateHash: number;
+  /** The op log, when `keepLog` was set; empty otherwise. */
   log: string[];
   /** Memory-failure results by `kind memdesc-type action` ("hard folio recovered", "soft slab failed"…). */
   outcomes: Record<string, number>;
 }
 
+/** A {@link RunStats} with every count 0. */
 export function emptyStats(): RunStats {
   return {
     ops: 0, expectedErrors: 0, eio: 0, enomem: 0, enospc: 0, fsyncs: 0, syncs: 0, remounts: 0, crashes: 0, midOpCrashes: 0, recoveries: 0,

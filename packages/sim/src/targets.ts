@@ -8,6 +8,7 @@ import type { DeviceContext, FsckReport, MountOptions } from "@folio/fs-api";
 import { staleTailsSimple } from "./inspect-simple.js";
 import { LOG_RULES, SIMPLE_RULES, type PersistenceRules } from "./persistence.js";
 
+/** A filesystem the harness can test: how to make, check and mount it, and what it promises. */
 export interface FsTarget {
   /** Name on the command line (`--fs simple`). */
   readonly name: string;
@@ -30,9 +31,15 @@ export interface FsTarget {
   /** Where fsck puts what it finds without a name (for reports). */
   readonly lostFound?: string;
   /** Known-bug evidence: files whose last block holds non-zero bytes past EOF on the image. */
-  staleTails?(image: Uint8Array): Map<number, { from: number; to: number }>;
+  staleTails?(image: Uint8Array): Map<number, {
+    /** The file's size: the stale bytes lie at or after it. */
+    from: number;
+    /** End of the file's last block (exclusive). */
+    to: number;
+  }>;
 }
 
+/** The filesystems the harness tests: fs-simple (`simple`) and fs-log (`log`). */
 export const TARGETS: readonly FsTarget[] = [
   {
     name: "simple",

@@ -8,39 +8,253 @@ import type { Rng } from "@folio/core";
 import { PAGE } from "./content.js";
 import type { MNode, Model } from "./model.js";
 
+/**
+ * One operation of the workload, as drawn and as logged ({@link formatOp}): `t` names it, the other
+ * fields are its arguments. The runner applies it to the filesystem and to the model and compares.
+ */
 export type Op =
-  | { t: "create"; path: string; excl: boolean; trunc: boolean }
-  | { t: "write"; path: string; off: number; len: number; seed: number }
-  | { t: "read"; path: string; off: number; len: number }
-  | { t: "truncate"; path: string; size: number }
-  | { t: "punch"; path: string; off: number; len: number }
-  | { t: "rename"; from: string; to: string }
-  | { t: "link"; from: string; to: string }
-  | { t: "unlink"; path: string }
-  | { t: "mkdir"; path: string }
-  | { t: "rmdir"; path: string }
-  | { t: "fsync"; path: string; datasync: boolean }
-  | { t: "fsyncdir"; path: string }
-  | { t: "fsyncdir-fs"; path: string }
-  | { t: "sync" }
-  | { t: "stat"; path: string }
-  | { t: "readdir"; path: string }
-  | { t: "symlink"; path: string; target: string }
-  | { t: "readlink"; path: string }
-  | { t: "open"; path: string; slot: number }
-  | { t: "close"; slot: number }
-  | { t: "fwrite"; slot: number; off: number; len: number; seed: number }
-  | { t: "fread"; slot: number; off: number; len: number }
-  | { t: "ftruncate"; slot: number; size: number }
-  | { t: "ffsync"; slot: number }
-  | { t: "idle"; ns: number }
-  | { t: "remount" }
-  | { t: "mmap-shared" | "mmap-private"; path: string; map: number; off: number; len: number }
-  | { t: "load"; map: number; off: number; len: number }
-  | { t: "store"; map: number; off: number; len: number; seed: number }
-  | { t: "msync"; map: number }
-  | { t: "munmap"; map: number };
+  | {
+      /** Open with O_CREAT (and O_EXCL, O_TRUNC as asked), then close. */
+      t: "create";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** With O_EXCL: EEXIST if the name exists. */
+      excl: boolean;
+      /** Also pass O_TRUNC: an existing file is emptied. */
+      trunc: boolean;
+    }
+  | {
+      /** Write `len` bytes of content derived from `seed` at `off` (open, write, close). */
+      t: "write";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+      /** Seed of the bytes written ({@link fillBytes}), so the model can regenerate them. */
+      seed: number;
+    }
+  | {
+      /** Read `len` bytes at `off` and compare them with the model. */
+      t: "read";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+    }
+  | {
+      /** Set the file's size. */
+      t: "truncate";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** New size in bytes. */
+      size: number;
+    }
+  | {
+      /** Zero `[off, off + len)` within the file (no fallocate: written as zeros, never past EOF). */
+      t: "punch";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+    }
+  | {
+      /** Rename `from` to `to`. */
+      t: "rename";
+      /** The name renamed or linked to (a missing one exercises the error path). */
+      from: string;
+      /** The new name (it may exist: a rename replaces it, a link fails with EEXIST). */
+      to: string;
+    }
+  | {
+      /** Add the name `to` for the file at `from`. */
+      t: "link";
+      /** The name renamed or linked to (a missing one exercises the error path). */
+      from: string;
+      /** The new name (it may exist: a rename replaces it, a link fails with EEXIST). */
+      to: string;
+    }
+  | {
+      /** Remove a non-directory name. */
+      t: "unlink";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** Create a directory. */
+      t: "mkdir";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** Remove an empty directory. */
+      t: "rmdir";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** fsync (or fdatasync) the file; durable from here on, as the persistence model says. */
+      t: "fsync";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** fdatasync rather than fsync. */
+      datasync: boolean;
+    }
+  | {
+      /** fsync a directory through the VFS (which syncs its filesystem). */
+      t: "fsyncdir";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** The filesystem's own fsync of a directory, through its file operations. */
+      t: "fsyncdir-fs";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** sync(2): everything durable. */
+      t: "sync";
+    }
+  | {
+      /** stat and compare with the model. */
+      t: "stat";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** List a directory and compare with the model. */
+      t: "readdir";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** Create a symbolic link at `path` holding `target`. */
+      t: "symlink";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** The link's target: a relative name that never resolves. */
+      target: string;
+    }
+  | {
+      /** Read a symlink's target and compare. */
+      t: "readlink";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+    }
+  | {
+      /** Open `path` into descriptor slot `slot`, kept across operations. */
+      t: "open";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+    }
+  | {
+      /** Close the descriptor in slot `slot`. */
+      t: "close";
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+    }
+  | {
+      /** Write through the descriptor in `slot`: `len` bytes from `seed` at `off`. */
+      t: "fwrite";
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+      /** Seed of the bytes written ({@link fillBytes}), so the model can regenerate them. */
+      seed: number;
+    }
+  | {
+      /** Read through the descriptor in `slot` and compare. */
+      t: "fread";
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+    }
+  | {
+      /** ftruncate through the descriptor in `slot`. */
+      t: "ftruncate";
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+      /** New size in bytes. */
+      size: number;
+    }
+  | {
+      /** fsync through the descriptor in `slot`. */
+      t: "ffsync";
+      /** Descriptor slot, 0 ≤ slot < the harness's pool size. */
+      slot: number;
+    }
+  | {
+      /** Let `ns` of virtual time pass: background writeback, cleaning and reclaim run. */
+      t: "idle";
+      /** Virtual time to let pass, in ns. */
+      ns: number;
+    }
+  | {
+      /** Unmount cleanly and mount again; every file must read back as before. */
+      t: "remount";
+    }
+  | {
+      /** Map `[off, off + len)` of the file into mapping slot `map`, shared (stores reach the file) or private (copy-on-write). */
+      t: "mmap-shared" | "mmap-private";
+      /** Absolute path in the filesystem under test. */
+      path: string;
+      /** Mapping slot, 0 ≤ map < {@link MAP_SLOTS}. */
+      map: number;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+    }
+  | {
+      /** Load `len` bytes at `off` of the mapping in slot `map` and compare. */
+      t: "load";
+      /** Mapping slot, 0 ≤ map < {@link MAP_SLOTS}. */
+      map: number;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+    }
+  | {
+      /** Store `len` bytes from `seed` at `off` of the mapping in slot `map`. */
+      t: "store";
+      /** Mapping slot, 0 ≤ map < {@link MAP_SLOTS}. */
+      map: number;
+      /** Byte offset in the file (or mapping); may lie past end of file. */
+      off: number;
+      /** Length in bytes, at least 1. */
+      len: number;
+      /** Seed of the bytes written ({@link fillBytes}), so the model can regenerate them. */
+      seed: number;
+    }
+  | {
+      /** msync(MS_SYNC) the whole mapping in slot `map`. */
+      t: "msync";
+      /** Mapping slot, 0 ≤ map < {@link MAP_SLOTS}. */
+      map: number;
+    }
+  | {
+      /** Unmap the mapping in slot `map`. */
+      t: "munmap";
+      /** Mapping slot, 0 ≤ map < {@link MAP_SLOTS}. */
+      map: number;
+    };
 
+/** An operation's name: the `t` of an {@link Op}. */
 export type OpType = Op["t"];
 
 /** Relative weights of the operations. */
@@ -58,6 +272,7 @@ const MAX_MAP_PAGES = 48;
 
 /** What the workload needs to know of a live mapping: its length in bytes. */
 export interface MappingShape {
+  /** Bytes mapped, as asked for at mmap. */
   readonly length: number;
 }
 
@@ -74,11 +289,16 @@ const FAR_OFFSET = 1040 * PAGE;
 /** Symlink targets: relative names the workload never creates, so a symlink never resolves. */
 const DANGLING = "~missing-";
 
+/**
+ * Draws the operations of a run from its Rng, by weight, against the model's current tree (see
+ * the module comment). One per run; the harness calls {@link next} before each operation.
+ */
 export class Workload {
   private readonly ops: OpType[];
   private readonly cumulative: number[];
   private readonly total: number;
 
+  /** `weights` replace the {@link DEFAULT_WEIGHTS} they name; a weight of 0 drops the operation. */
   constructor(
     private readonly rng: Rng,
     weights: Partial<Record<OpType, number>> = {},

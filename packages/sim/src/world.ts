@@ -15,6 +15,7 @@ import type { FsTarget } from "./targets.js";
 
 /** Thrown out of the engine by a power cut in the middle of an operation: the machine is gone. */
 export class PowerCut extends Error {
+  /** Thrown by the harness's timed crash from inside the engine. */
   constructor() {
     super("power cut");
     this.name = "PowerCut";
@@ -29,8 +30,11 @@ export interface WorldHooks {
   booted?(world: World): void;
 }
 
+/** How to boot a {@link World}. */
 export interface WorldOptions {
+  /** Memory size of the machine (bytes, or a size such as `"64MiB"`). */
   memory: string | number;
+  /** The machine's seed. */
   seed: number;
   /** The machine's eviction policy, by registered name (default: the machine's default). */
   evictionPolicy?: string;
@@ -43,6 +47,7 @@ export interface WorldOptions {
   inflight: Rng;
   /** Largest folio order of the filesystem's file mappings (mount option `maxOrder`); the filesystem's default when absent. */
   maxOrder?: number;
+  /** Test hooks (planted bugs); none on the command line. */
   hooks?: WorldHooks;
 }
 
@@ -58,7 +63,9 @@ export const MAX_INFLIGHT_NS = 20_000;
  * flushes before its writes complete loses them in a crash.
  */
 export class InFlightDevice extends StackedDevice {
+  /** Set by a power cut: writes still in flight are dropped instead of reaching the device. */
   dead = false;
+  /** Stacks on `inner`; `rng` draws each write's delay (1 µs to 21 µs), `scheduler` runs it. */
   constructor(
     inner: BlockDevice,
     private readonly scheduler: Scheduler,
@@ -77,23 +84,42 @@ export class InFlightDevice extends StackedDevice {
   }
 }
 
+/**
+ * One boot of the harness: a machine, its VFS and Node fs API, and the device stack over the
+ * run's image (simulated device → fault injection → writes in flight → test wrappers). A crash
+ * ends a world; the harness boots a new one on the same image.
+ */
 export class World {
+  /** The machine, booted with the options' memory, seed and eviction policy. */
   readonly machine: Machine;
+  /** The machine's VFS. */
   readonly vfs: Vfs;
+  /** Node's fs API over {@link vfs}: what the workload calls. */
   readonly fs: NodeFs;
+  /** The simulated device over the image, with a {@link LATENCY_NS} latency. */
   readonly sim: SimDevice;
+  /** Fault injection over {@link sim}: I/O errors, and crashes that lose unflushed writes. */
   readonly faulty: FaultyDevice;
+  /** Writes in flight above {@link faulty}. */
   readonly inflight: InFlightDevice;
   /** The device the filesystem is mounted on. */
   readonly top: BlockDevice;
   /** The power went (crash): nothing may run on this machine any more. */
   powerCut = false;
+  /** The filesystem is mounted at `/`. */
   mounted = false;
+  /** The machine's memory in bytes. */
   readonly memory: number;
   private readonly maxOrder: number | undefined;
 
+  /**
+   * Boots the machine and builds the device stack; mounts nothing (the harness calls {@link mount}).
+   * With `cachePages` it balloons free memory away so reclaim never stops.
+   */
   constructor(
+    /** The run's image, which outlives every world. */
     readonly store: RamStore,
+    /** The filesystem under test. */
     readonly target: FsTarget,
     options: WorldOptions,
   ) {
@@ -118,12 +144,14 @@ export class World {
     return { device: this.faulty, scheduler: this.machine.scheduler, machine: this.machine };
   }
 
+  /** Mounts the target at `/` on the top of the device stack, with its mount options and `maxOrder`. */
   mount(): void {
     const order = this.maxOrder === undefined ? {} : { maxOrder: this.maxOrder };
     this.vfs.mount("/", this.target.type, { device: this.top, options: { ...(this.target.mountOptions ?? {}), ...order } });
     this.mounted = true;
   }
 
+  /** Unmounts `/` (writing everything back, as umount does). */
   umount(): void {
     this.vfs.umount("/");
     this.mounted = false;

@@ -2,7 +2,9 @@ import type { FileType } from "@folio/fs-api";
 
 /** A positive dentry: the name resolves to this inode, of this type (types never change). */
 export interface Dentry {
+  /** The inode the name resolves to. */
   readonly ino: number;
+  /** Its type, cached so a walk knows a directory without getattr. */
   readonly type: FileType;
 }
 
@@ -31,9 +33,21 @@ export class DentryCache {
   private readonly entries = new Map<string, Dentry | null>();
   /** Names cached under each directory ("mount:ino" → keys), so a removed directory's entries can go. */
   private readonly children = new Map<string, Set<string>>();
-  /** Hits, negative hits and misses since creation. */
-  readonly stats = { hits: 0, negativeHits: 0, misses: 0 };
+  /** Lookup counts since creation; they only grow. */
+  readonly stats = {
+    /** Lookups that found a positive entry. */
+    hits: 0,
+    /** Lookups that found a negative entry (the name is known absent). */
+    negativeHits: 0,
+    /** Lookups that found nothing cached. */
+    misses: 0,
+  };
 
+  /**
+   * An empty cache; the VFS makes one, sized by `VfsOptions.dentryLimit`.
+   *
+   * @param limit - Most entries, positive and negative, kept at once.
+   */
   constructor(readonly limit = 65536) {}
 
   /** Number of entries, positive and negative. */

@@ -45,8 +45,13 @@ export function describeCode(code: ErrorCode): string {
  * threw, that error (with the filesystem's own explanation) is its non-enumerable `cause`.
  */
 export class VfsError extends FolioError {
+  /** The second path of a two-path call (rename, link, symlink, copyFile), as Node's `err.dest`. */
   declare readonly dest?: string;
 
+  /**
+   * Builds Node's message for `code` and the call. Without `path` the error has no `path` field
+   * (a call on a descriptor); `cause` is the filesystem's error, kept non-enumerable.
+   */
   constructor(code: ErrorCode, syscall: string, path?: string, dest?: string, cause?: unknown) {
     const where = path === undefined ? syscall : dest === undefined ? `${syscall} '${path}'` : `${syscall} '${path}' -> '${dest}'`;
     super(code, `${describeCode(code)}, ${where}`, path === undefined ? { syscall } : { syscall, path });

@@ -1,6 +1,8 @@
 /**
  * @folio/vfs: the virtual filesystem of a machine — mounts, path walk with a dentry cache, open
  * files, permissions — and Node's fs API over it. See README.md.
+ *
+ * @module @folio/vfs
  */
 export * from "./errors.js";
 export * from "./dcache.js";

@@ -15,21 +15,29 @@ import { asSyscallError } from "./errors.js";
 export const PATH_MAX = 4096;
 /** Most symbolic links one path resolution may follow (Linux's MAXSYMLINKS). */
 export const MAXSYMLINKS = 40;
-/** Mode bits beyond the permissions. */
+/** Set-user-id mode bit: kept and reported; Folio runs no programs, so it grants nothing. */
 export const S_ISUID = 0o4000;
+/** Set-group-id mode bit: on a directory, new entries take the directory's group. */
 export const S_ISGID = 0o2000;
+/** Sticky mode bit: in a directory, only an entry's owner, the directory's owner or root may remove or rename it. */
 export const S_ISVTX = 0o1000;
-/** Open flags Node exposes beyond those of @folio/fs-api (Linux values). */
+/** Open flag: every write is followed by an fsync (Linux's value; beyond the flags of @folio/fs-api). */
 export const O_SYNC = 0o4010000;
+/** Open flag: every write is followed by an fdatasync. */
 export const O_DSYNC = 0o10000;
-/** access() modes. */
+/** access() mode: the file exists. */
 export const F_OK = 0;
+/** access() mode: readable. */
 export const R_OK = 4;
+/** access() mode: writable. */
 export const W_OK = 2;
+/** access() mode: executable (a directory: searchable). */
 export const X_OK = 1;
-/** lseek() whence. */
+/** lseek() whence: from the start of the file. */
 export const SEEK_SET = 0;
+/** lseek() whence: from the current position. */
 export const SEEK_CUR = 1;
+/** lseek() whence: from the end of the file. */
 export const SEEK_END = 2;
 /** Size reported as st_blksize: one page, the unit the page cache reads and writes. */
 export const BLKSIZE = 4096;
@@ -39,7 +47,9 @@ export const VFS_TOKEN = Symbol.for("folio.Vfs");
 
 /** Who is asking: the credentials permission checks use (one process's fsuid/fsgid). */
 export interface Credentials {
+  /** Filesystem user id; 0 is root. */
   uid: number;
+  /** Filesystem group id. */
   gid: number;
   /** Supplementary groups. */
   groups?: readonly number[];
@@ -49,7 +59,9 @@ export interface Credentials {
 export interface FileStat extends InodeAttr {
   /** Device number: the mount's id. */
   dev: number;
+  /** Device a device file stands for: always 0, there are none. */
   rdev: number;
+  /** Preferred I/O size: {@link BLKSIZE}. */
   blksize: number;
 }
 
@@ -61,7 +73,9 @@ export interface MountInfo {
   type: string;
   /** Device number its files report. */
   dev: number;
+  /** Mounted read-only (changes fail with EROFS). */
   readOnly: boolean;
+  /** The mount options, as given (a copy). */
   options: MountOptions;
 }
 
@@ -72,6 +86,7 @@ export interface MountInfo {
 export interface EvictionFailure {
   /** The mount's device number (`dev` in stat). */
   readonly dev: number;
+  /** The inode that was not evicted. */
   readonly ino: number;
   /** What the filesystem threw (EIO, ENOMEM…). */
   readonly error: FolioError;
@@ -89,6 +104,7 @@ export interface VfsOptions {
 export interface MountRequest {
   /** The block device, for filesystems that need one. */
   device?: BlockDevice;
+  /** Mount options for the filesystem (`readOnly` and its own keys). */
   options?: MountOptions;
 }
 
@@ -202,7 +218,9 @@ const PUMP_SLICE = 1024;
  *   call's (see {@link evictionFailures}).
  */
 export class Vfs {
+  /** The machine's page cache (installed by the constructor if it was not). */
   readonly cache: PageCache;
+  /** The machine's writeback flusher; each mount registers with it. */
   readonly flusher: Flusher;
   /** Credentials of the caller; root (0/0) by default. Root passes every read/write/search check, and execute checks on files with any execute bit. */
   creds: Credentials = { uid: 0, gid: 0 };
@@ -247,6 +265,7 @@ export class Vfs {
    * nothing else; nothing is mounted yet.
    */
   constructor(
+    /** The machine whose memory, clock and page cache the VFS uses. */
     readonly machine: Machine,
     options: VfsOptions = {},
   ) {
@@ -821,7 +840,14 @@ export class Vfs {
   }
 
   /** The entries of a directory (without "." and ".."), sorted by name bytes as libuv does. */
-  readdir(path: string): { name: string; ino: number; type: FileType }[] {
+  readdir(path: string): {
+    /** The entry's name. */
+    name: string;
+    /** The inode it links to. */
+    ino: number;
+    /** The inode's type. */
+    type: FileType;
+  }[] {
     return this.sys("scandir", path, undefined, () => {
       const { node } = this.resolve(path, true);
       if (node.type !== FileType.Directory) throw fail("ENOTDIR", "not a directory");
@@ -848,12 +874,32 @@ export class Vfs {
    * the filesystem as an orphan, its blocks leaked until the filesystem frees it at unmount or
    * fsck reclaims it after a crash.
    */
-  evictionFailures(): { count: number; recent: EvictionFailure[] } {
+  evictionFailures(): {
+    /** Failed evictions since the VFS was created. */
+    count: number;
+    /** The latest, at most 100, oldest first. */
+    recent: EvictionFailure[];
+  } {
     return { count: this.evictionFailureCount, recent: [...this.recentEvictionFailures] };
   }
 
   /** Sizes and hit counts of the VFS caches. */
-  cacheCounts(): { dentries: number; negativeDentries: number; directories: number; referencedInodes: number; hits: number; negativeHits: number; misses: number } {
+  cacheCounts(): {
+    /** Dentries cached, positive and negative. */
+    dentries: number;
+    /** Of those, negative ones. */
+    negativeDentries: number;
+    /** Directories the VFS keeps nodes for (every directory a walk has reached and that still exists). */
+    directories: number;
+    /** Inodes pinned by open files (mappings included) and the working directory. */
+    referencedInodes: number;
+    /** Dentry lookups that found a positive entry. */
+    hits: number;
+    /** Dentry lookups that found a negative entry. */
+    negativeHits: number;
+    /** Dentry lookups that found nothing. */
+    misses: number;
+  } {
     return {
       dentries: this.dcache.size,
       negativeDentries: this.dcache.negatives,
@@ -877,7 +923,7 @@ export class Vfs {
    *
    * The pump is a microtask queued behind the current job (as memfs's promise API runs its
    * work), so an awaited call costs no trip through the host's event loop; it runs due events in
-   * slices of {@link PUMP_SLICE}. After {@link PUMP_SLICE} events run from microtasks, the next
+   * slices of `PUMP_SLICE` (1024). After `PUMP_SLICE` events run from microtasks, the next
    * pump goes through `setImmediate` instead, so a long chain of awaited calls cannot starve the
    * host's timers and I/O.
    */

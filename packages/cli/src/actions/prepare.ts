@@ -5,14 +5,14 @@
 import type { MachineOpts } from "../commands/options.js";
 import { createProgress } from "../progress.js";
 import { runWorkload, type RunSummary } from "../runner.js";
-import { openSession, type Session, type SessionOptions } from "../session.js";
+import { defaultDiskSize, openSession, type Session, type SessionOptions } from "../session.js";
 import { resolveWorkload, type Workload } from "../workloads/index.js";
 import { sizeOption } from "../parse.js";
 
 /** Session options from parsed {@link MachineOpts}: sizes parsed, the disk's default filled in. */
 export function sessionOptions(o: MachineOpts): SessionOptions {
   const memory = sizeOption(o.memory, "--memory");
-  const disk = o.disk !== undefined ? sizeOption(o.disk, "--disk") : Math.max(64 * 1048576, 2 * memory);
+  const disk = o.disk !== undefined ? sizeOption(o.disk, "--disk") : defaultDiskSize(memory);
   const swap = o.swap !== undefined ? sizeOption(o.swap, "--swap") : 0;
   return { memory, fs: o.fs, policy: o.policy, seed: o.seed, disk, device: o.device, swap, hugePages: o.hugepages };
 }

@@ -35,10 +35,10 @@ export function registerDemo(program: Command): void {
 /** Registers bench. */
 export function registerBench(program: Command): void {
   program.command("bench")
-    .description("run the benchmarks (bench/run.ts); arguments pass through: suites, --quick, --json <file>")
+    .description("run the benchmarks (bench/run.ts); arguments pass through: suites, --quick, --json <file>, --report, --from <file>")
     .argument("[args...]", "arguments of the bench runner, e.g. core --quick")
     .allowUnknownOption()
-    .addHelpText("after", "\nExamples:\n  folio bench --quick\n  folio bench core pagecache --json results.json\n  folio bench -- --help  (the runner's own usage)")
+    .addHelpText("after", "\nExamples:\n  folio bench --quick\n  folio bench core pagecache --json results.json\n  folio bench --report  (writes docs/BENCHMARKS.md)\n  folio bench -- --help  (the runner's own usage)")
     .action(async (args: string[]) => {
       const runner = workspaceFile("bench/dist/run.js");
       await checkBenchArgs(args);
@@ -49,7 +49,7 @@ export function registerBench(program: Command): void {
 /**
  * Checks the bench runner's arguments before starting it, so a mistake is one line here rather
  * than the runner's usage text: suites by name (from bench/dist/suites.js), --quick, --report,
- * --json <file>, --help.
+ * --json <file>, --from <file>, --help.
  */
 async function checkBenchArgs(args: readonly string[]): Promise<void> {
   const { SUITES } = (await import(pathToFileURL(workspaceFile("bench/dist/suites.js")).href)) as { SUITES: readonly { name: string }[] };
@@ -57,12 +57,12 @@ async function checkBenchArgs(args: readonly string[]): Promise<void> {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     if (a === "--quick" || a === "--report" || a === "--help" || a === "-h") continue;
-    if (a === "--json") {
+    if (a === "--json" || a === "--from") {
       const file = args[++i];
-      if (file === undefined || file.startsWith("-")) usage("bench --json needs a file name");
+      if (file === undefined || file.startsWith("-")) usage(`bench ${a} needs a file name`);
       continue;
     }
-    if (a.startsWith("-")) usage(`bench: unknown option ${a} (--quick, --report, --json <file>)`);
+    if (a.startsWith("-")) usage(`bench: unknown option ${a} (--quick, --report, --json <file>, --from <file>)`);
     if (!names.includes(a)) usage(`bench: unknown suite "${a}" (${names.join(", ")})`);
   }
 }

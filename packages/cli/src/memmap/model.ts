@@ -18,20 +18,35 @@ export interface MemmapCategory {
 
 /** Category indexes, in legend order. */
 export const enum Cat {
+  /** Free, in the buddy lists. */
   Free,
+  /** Free, on a per-CPU list. */
   PerCpu,
+  /** A page-cache folio, clean. */
   FileClean,
+  /** A page-cache folio, dirty. */
   FileDirty,
+  /** A folio under writeback (file or swap). */
   Writeback,
+  /** An anonymous (swap-backed) folio. */
   Anon,
+  /** A folio with no owner (allocated directly, not cached). */
   FolioOther,
+  /** A slab page. */
   Slab,
+  /** A kmalloc of 64 KiB or more. */
   LargeKmalloc,
+  /** A page backing a vmalloc area. */
   Vmalloc,
+  /** A user page table. */
   PageTable,
+  /** A hugetlb page in use. */
   HugetlbUsed,
+  /** A hugetlb page free in the pool. */
   HugetlbFree,
+  /** Reserved (frame 0). */
   Reserved,
+  /** Offline or flagged hwpoison, whatever it holds. */
   Poisoned,
 }
 
@@ -56,12 +71,15 @@ export const MEMMAP_CATEGORIES: readonly MemmapCategory[] = [
 
 /** A free block in the buddy lists. */
 export interface FreeBlock {
+  /** First frame. */
   pfn: number;
+  /** log2 of its frames. */
   order: number;
 }
 
 /** What the picture shows of a machine at one moment. */
 export interface MemmapSnapshot {
+  /** Frames of the machine. */
   frames: number;
   /** {@link Cat} of every frame. */
   cat: Uint8Array;
@@ -160,15 +178,21 @@ export interface LayoutOptions {
 
 /** Where cells go. */
 export interface MemmapLayout {
+  /** What one cell stands for. */
   unit: CellUnit;
   /** Frames per cell: 1 or 512. */
   framesPerCell: number;
+  /** Cells drawn: frames / framesPerCell, rounded up. */
   cells: number;
+  /** Cells per row, a power of two. */
   columns: number;
+  /** Rows of cells. */
   rows: number;
+  /** Side of a cell in pixels. */
   cellPx: number;
   /** Map size in pixels. */
   width: number;
+  /** Map height in pixels. */
   height: number;
 }
 
@@ -191,7 +215,16 @@ export function layoutMemmap(frames: number, options: LayoutOptions = {}): Memma
 }
 
 /** The rectangle (in cells) a free block covers: a run within a row, or whole rows. */
-export function blockCells(block: FreeBlock, layout: MemmapLayout): { col: number; row: number; cols: number; rows: number } {
+export function blockCells(block: FreeBlock, layout: MemmapLayout): {
+  /** First column. */
+  col: number;
+  /** First row. */
+  row: number;
+  /** Columns covered. */
+  cols: number;
+  /** Rows covered. */
+  rows: number;
+} {
   const first = Math.floor(block.pfn / layout.framesPerCell);
   const size = Math.max(1, (1 << block.order) / layout.framesPerCell);
   const col = first % layout.columns;
@@ -208,7 +241,9 @@ export function outlined(block: FreeBlock, layout: MemmapLayout): boolean {
 
 /** One legend line: a category with its frames. */
 export interface LegendEntry {
+  /** The category. */
   category: MemmapCategory;
+  /** Frames in it. */
   frames: number;
   /** "1234 frames, 4.8 MiB, 7.5%". */
   text: string;

@@ -25,14 +25,21 @@ const TEXT_CHAR = 7;
 
 /** Pixel geometry shared by the SVG and PNG renderers. */
 export interface Frame {
+  /** The map's cell layout. */
   layout: MemmapLayout;
+  /** Picture width in pixels. */
   width: number;
+  /** Picture height in pixels. */
   height: number;
   /** The title, and the lines under it (notes, then what a cell is). */
   title: string;
+  /** Lines under the title. */
   lines: string[];
+  /** Left edge of the map, in pixels. */
   mapX: number;
+  /** Top edge of the map, in pixels. */
   mapY: number;
+  /** Top of the legend, in pixels. */
   legendY: number;
 }
 

@@ -3,6 +3,8 @@
  * grid lines, one polyline with point markers per series, a legend, a title. Enough for the
  * benchmark figures in docs/ (miss ratio against cache size, throughput against memory), with no
  * plotting dependency and output that is the same byte for byte for the same data.
+ *
+ * @module @folio/cli/plot
  */
 
 /** One line of a plot. */
@@ -27,8 +29,9 @@ export interface PlotAxis {
   log?: boolean;
   /** Ticks of a log axis at powers of two instead of 1-2-5 × powers of ten. */
   base2?: boolean;
-  /** Ends of the axis; by default the data's, widened to round values. */
+  /** Low end of the axis; by default the data's, widened to a round value. */
   min?: number;
+  /** High end of the axis; by default the data's, widened to a round value. */
   max?: number;
   /** Formats a tick value (default: {@link formatTick}). */
   format?: (value: number) => string;
@@ -38,14 +41,19 @@ export interface PlotAxis {
 
 /** What to draw. */
 export interface PlotOptions {
+  /** The title, above the plot. */
   title: string;
   /** Lines under the title (the data's source, the machine). */
   subtitle?: string | readonly string[];
+  /** The horizontal axis. */
   x: PlotAxis;
+  /** The vertical axis. */
   y: PlotAxis;
+  /** The lines, in legend order; colours from {@link PLOT_COLORS} unless given. */
   series: readonly PlotSeries[];
-  /** Size of the whole picture in pixels (default 760 × 460). */
+  /** Width of the whole picture in pixels (default 760). */
   width?: number;
+  /** Height of the whole picture in pixels (default 460). */
   height?: number;
 }
 
@@ -56,16 +64,25 @@ export const PLOT_COLORS: readonly string[] = [
 
 /** Where the plot area is inside the picture, and how values map to it (for tests and callers). */
 export interface PlotGeometry {
+  /** Left edge of the plot area, in pixels. */
   left: number;
+  /** Top edge of the plot area, in pixels. */
   top: number;
+  /** Width of the plot area, in pixels. */
   width: number;
+  /** Height of the plot area, in pixels. */
   height: number;
+  /** The x values at the left and right edges. */
   xDomain: [number, number];
+  /** The y values at the bottom and top edges. */
   yDomain: [number, number];
+  /** x values of the ticks. */
   xTicks: number[];
+  /** y values of the ticks. */
   yTicks: number[];
-  /** Pixel x of a value / pixel y of a value. */
+  /** Pixel x of a value. */
   px(x: number): number;
+  /** Pixel y of a value. */
   py(y: number): number;
 }
 

@@ -29,7 +29,9 @@ const LOG_KEEP = 200;
 
 /** What `describe` answers: core's description with the frame's record, and the text `folio describe` prints. */
 export interface LiveDescription {
+  /** The frame's record, as `folio describe --json` prints it. */
   report: FrameReport;
+  /** The text `folio describe` prints. */
   text: string;
 }
 
@@ -37,6 +39,7 @@ export interface LiveDescription {
 export class LiveMachine {
   /** The shared buffer the state is published into. */
   readonly shared: SharedArrayBuffer;
+  /** What the machine is, as the worker's first message says. */
   readonly info: MachineInfo;
   private readonly control: Int32Array;
   private readonly numbers: Float64Array;
@@ -52,7 +55,13 @@ export class LiveMachine {
   private pendingLog: string[] = [];
   private readonly detachTrace: () => void;
 
-  private constructor(readonly session: Session, private readonly workload: Workload | null, config: WorkerConfig) {
+  /** Made by {@link LiveMachine.boot}, which builds the session first; allocates the shared buffer. */
+  private constructor(
+    /** The session the machine runs in. */
+    readonly session: Session,
+    private readonly workload: Workload | null,
+    config: WorkerConfig,
+  ) {
     const machine = session.machine;
     this.shared = new SharedArrayBuffer(sharedBytes(machine.frames));
     this.control = new Int32Array(this.shared, 0, CONTROL_BYTES / 4);
@@ -113,7 +122,7 @@ export class LiveMachine {
 
   /**
    * Runs `count` operations of the workload (fewer if it ends first); on an idle machine each
-   * step lets {@link IDLE_STEP_NS} of virtual time pass instead. Returns the operations run.
+   * step lets `IDLE_STEP_NS` (100 ms) of virtual time pass instead. Returns the operations run.
    */
   runSteps(count: number): number {
     if (!Number.isInteger(count) || count < 1 || count > MAX_STEPS) throw new CliError("EINVAL", `step count ${count} is not a whole number in [1, ${MAX_STEPS}]`);

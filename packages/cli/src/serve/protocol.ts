@@ -111,10 +111,19 @@ export type Phase = "workload" | "idle" | "failed";
 
 /** The text part of the state, sent by the worker with each update. */
 export interface WorkerStatus {
+  /** The workload is paused (it then runs only when stepped). */
   paused: boolean;
+  /** Where the workload is. */
   phase: Phase;
   /** The operation last run, or null before the first. */
-  step: { step: number; op: string; target: string } | null;
+  step: {
+    /** The script step it belongs to, 1-based. */
+    step: number;
+    /** The operation's name. */
+    op: string;
+    /** What it works on; "" when nothing in particular. */
+    target: string;
+  } | null;
   /** Steps of the workload (repeats unrolled), 0 without one. */
   steps: number;
   /** Operations per second the workload runs at, 0 for as fast as it can. */
@@ -127,10 +136,19 @@ export interface WorkerStatus {
 
 /** What the worker says about the machine once it has booted. */
 export interface MachineInfo {
+  /** Frames of the machine: the length of the shared buffer's frame bytes. */
   frames: number;
   /** One line on the machine: size, filesystem, disk, policy, seed. */
   machine: string;
-  workload: { name: string; kind: string; description: string } | null;
+  /** The workload, or null on an idle machine. */
+  workload: {
+    /** The name it was given by. */
+    name: string;
+    /** What the name resolved to. */
+    kind: string;
+    /** Its description. */
+    description: string;
+  } | null;
 }
 
 /** Things the page can do to the machine (see the worker for what each does). */
@@ -140,29 +158,121 @@ export type Injection = (typeof INJECTIONS)[number];
 
 /** A request from the server to the worker; each is answered by a {@link WorkerReply} with its id. */
 export type WorkerRequest =
-  | { id: number; type: "control"; action: "pause" | "resume" | "step"; count?: number }
-  | { id: number; type: "speed"; speed: number }
-  | { id: number; type: "inject"; kind: Injection; pfn?: number }
-  | { id: number; type: "describe"; pfn: number };
+  | {
+      /** Request number, echoed in the reply. */
+      id: number;
+      /** Pause, resume, or run `count` steps (which pauses). Replies null. */
+      type: "control";
+      /** `step` runs `count` operations and leaves the workload paused. */
+      action: "pause" | "resume" | "step";
+      /** Steps to run with `step`, 1..1,000,000; default 1. */
+      count?: number;
+    }
+  | {
+      /** Request number, echoed in the reply. */
+      id: number;
+      /** Sets the workload's speed. Replies null. */
+      type: "speed";
+      /** Operations per second, 0 for as fast as it can. */
+      speed: number;
+    }
+  | {
+      /** Request number, echoed in the reply. */
+      id: number;
+      /** Does something to the machine between two operations. Replies what happened, in words. */
+      type: "inject";
+      /** One of {@link INJECTIONS}: compaction, a memory error in (or unpoison of) a frame, dropping caches, sync. */
+      kind: Injection;
+      /** The frame, for the offline and unpoison kinds; chosen by the worker when absent. */
+      pfn?: number;
+    }
+  | {
+      /** Request number, echoed in the reply. */
+      id: number;
+      /** Describes a frame. Replies a {@link LiveDescription}. */
+      type: "describe";
+      /** The frame number, 0..frames−1 (EINVAL otherwise). */
+      pfn: number;
+    };
 
 /** A {@link WorkerRequest} before the server numbers it. */
 export type WorkerRequestBody = WorkerRequest extends infer R ? (R extends unknown ? Omit<R, "id"> : never) : never;
 
 /** The answer to a {@link WorkerRequest}: its value, or a one-line error with a Node-style code. */
-export type WorkerReply = { type: "reply"; id: number; ok: true; value: unknown } | { type: "reply"; id: number; ok: false; code: string; error: string };
+export type WorkerReply =
+  | {
+      /** Always `"reply"`: what tells a reply from the worker's other messages. */
+      type: "reply";
+      /** The `id` of the request it answers. */
+      id: number;
+      /** It worked. */
+      ok: true;
+      /** What the request returns (see {@link WorkerRequest}). */
+      value: unknown;
+    }
+  | {
+      /** Always `"reply"`: what tells a reply from the worker's other messages. */
+      type: "reply";
+      /** The `id` of the request it answers. */
+      id: number;
+      /** It failed. */
+      ok: false;
+      /** A Node-style error code (EINVAL, EFAULT…). */
+      code: string;
+      /** One line saying what went wrong. */
+      error: string;
+    };
 
 /** Every message the worker posts. */
 export type WorkerMessage =
-  | { type: "ready"; info: MachineInfo; status: WorkerStatus; shared: SharedArrayBuffer }
-  | { type: "fatal"; code: string; error: string; stack?: string }
-  | { type: "update"; status: WorkerStatus }
+  | {
+      /** The machine booted: the first message. */
+      type: "ready";
+      /** What the machine is. */
+      info: MachineInfo;
+      /** The first status. */
+      status: WorkerStatus;
+      /** The buffer the state is published into from now on. */
+      shared: SharedArrayBuffer;
+    }
+  | {
+      /** The machine could not boot; the worker ends. */
+      type: "fatal";
+      /** A Node-style error code. */
+      code: string;
+      /** One line saying what went wrong. */
+      error: string;
+      /** The stack, for an error that is a bug rather than a bad option. */
+      stack?: string;
+    }
+  | {
+      /** The text part of the state changed. */
+      type: "update";
+      /** The new status. */
+      status: WorkerStatus;
+    }
   | WorkerReply;
 
 /** What the worker is started with. */
 export interface WorkerConfig {
   /** Session options, sizes in bytes (see SessionOptions). */
   session: {
-    memory: number; fs: "simple" | "log"; policy: string; seed: number; disk: number; device: string; swap: number; hugePages: number;
+    /** Physical memory in bytes. */
+    memory: number;
+    /** Filesystem on the disk. */
+    fs: "simple" | "log";
+    /** Eviction policy name. */
+    policy: string;
+    /** The machine's seed. */
+    seed: number;
+    /** Disk size in bytes. */
+    disk: number;
+    /** Device model name. */
+    device: string;
+    /** Swap size in bytes. */
+    swap: number;
+    /** Huge pages in the hugetlb pool at boot. */
+    hugePages: number;
   };
   /** A workload spec (built-in name or file), or null for an idle machine. */
   workload: string | null;

@@ -58,7 +58,9 @@ export const DEFAULT_SPEED = 2000;
 export interface ViewerState extends Omit<WorkerStatus, "log"> {
   /** Changes whenever the worker publishes; the frames go with it. */
   seq: number;
+  /** Operations the workload has run. */
   ops: number;
+  /** Virtual time since boot, in ns. */
   virtualNs: number;
   /** Every counter of VIEWER_COUNTERS by key. */
   counters: Record<string, number>;
@@ -72,7 +74,9 @@ export interface ViewerState extends Omit<WorkerStatus, "log"> {
 export interface Viewer {
   /** `http://127.0.0.1:PORT/`. */
   readonly url: string;
+  /** The port it listens on (on 127.0.0.1). */
   readonly port: number;
+  /** What the worker said about the machine when it booted. */
   readonly info: MachineInfo;
   /** Ends the event streams, closes the server and stops the worker. Idempotent. */
   close(): Promise<void>;

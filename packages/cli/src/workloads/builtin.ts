@@ -10,8 +10,11 @@ const MiB = 1024 * KiB;
 
 /** A built-in workload: a name, what it does, and its script for a machine of `memory` bytes. */
 export interface BuiltinWorkload {
+  /** The name `folio run` takes. */
   name: string;
+  /** What it does, in one line. */
   description: string;
+  /** Its script, sized for a machine of `memory` bytes (files larger than memory, say). */
   script(memory: number): Script;
 }
 

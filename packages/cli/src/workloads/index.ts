@@ -21,7 +21,9 @@ export type WorkloadKind = "built-in" | "script" | "page trace" | "block trace";
 export interface Workload {
   /** What the user typed: a built-in name or a file path. */
   readonly name: string;
+  /** What the name resolved to. */
   readonly kind: WorkloadKind;
+  /** What it does, in one line. */
   readonly description: string;
   /** Disk bytes the workload needs at least (a replayed trace writes its files first), or 0. */
   readonly minDisk: number;

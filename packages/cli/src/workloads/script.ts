@@ -27,35 +27,192 @@ import type { Progress } from "../progress.js";
 
 /** One operation of a script. */
 export type ScriptOp =
-  | { op: "mkdir"; path: string }
-  | { op: "write"; path: string; size: number; chunk: number }
-  | { op: "append"; path: string; size: number; chunk: number }
-  | { op: "read"; path: string; chunk: number }
-  | { op: "random-read"; path: string; count: number; size: number }
-  | { op: "random-write"; path: string; count: number; size: number }
-  | { op: "files"; dir: string; count: number; size: number }
-  | { op: "copy"; from: string; to: string }
-  | { op: "rm"; path: string }
-  | { op: "rename"; from: string; to: string }
-  | { op: "truncate"; path: string; size: number }
-  | { op: "fsync"; path: string }
-  | { op: "sync" }
-  | { op: "remount" }
-  | { op: "sleep"; ms: number }
-  | { op: "repeat"; times: number; from: number; step: number; var: string; ops: ScriptOp[] }
-  | { op: "anon"; size: number }
-  | { op: "mmap"; path: string; write: boolean }
-  | { op: "kmalloc"; size: number; count: number }
-  | { op: "vmalloc"; size: number }
-  | { op: "hugepages"; pool: number; use: number }
-  | { op: "poison"; count: number; soft: boolean }
-  | { op: "compact"; order: number };
+  | {
+      /** Create a directory and its missing parents. */
+      op: "mkdir";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+    }
+  | {
+      /** Create or truncate a file and write `size` bytes in `chunk`-byte writes. */
+      op: "write";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Bytes (a number, or a string such as "32MiB" in the script). */
+      size: number;
+      /** Bytes per system call; default 64 KiB. */
+      chunk: number;
+    }
+  | {
+      /** Append `size` bytes to a file in `chunk`-byte writes. */
+      op: "append";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Bytes (a number, or a string such as "32MiB" in the script). */
+      size: number;
+      /** Bytes per system call; default 64 KiB. */
+      chunk: number;
+    }
+  | {
+      /** Read a whole file in `chunk`-byte reads. */
+      op: "read";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Bytes per system call; default 64 KiB. */
+      chunk: number;
+    }
+  | {
+      /** Read `count` blocks of `size` bytes at random block-aligned offsets (from the script's seed). */
+      op: "random-read";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Reads to make. */
+      count: number;
+      /** Bytes per read; default 4 KiB. */
+      size: number;
+    }
+  | {
+      /** Write `count` blocks of `size` bytes at random block-aligned offsets. */
+      op: "random-write";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Writes to make. */
+      count: number;
+      /** Bytes per write; default 4 KiB. */
+      size: number;
+    }
+  | {
+      /** Create directory `dir` holding `count` files of `size` bytes (`f0`, `f1`, …). */
+      op: "files";
+      /** Directory path; `{name}` is replaced as in paths. */
+      dir: string;
+      /** Files. */
+      count: number;
+      /** Bytes per file. */
+      size: number;
+    }
+  | {
+      /** Copy a file or a directory tree. */
+      op: "copy";
+      /** Source path. */
+      from: string;
+      /** Destination path. */
+      to: string;
+    }
+  | {
+      /** Remove a file or tree; a missing path is no error. */
+      op: "rm";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+    }
+  | {
+      /** Rename `from` to `to`. */
+      op: "rename";
+      /** Source path. */
+      from: string;
+      /** Destination path. */
+      to: string;
+    }
+  | {
+      /** Set a file's size. */
+      op: "truncate";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** New size in bytes. */
+      size: number;
+    }
+  | {
+      /** Open the file, fsync it, close it. */
+      op: "fsync";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+    }
+  | {
+      /** sync(2). */
+      op: "sync";
+    }
+  | {
+      /** Unmount and mount `/` again: everything written back and the filesystem's cache dropped. */
+      op: "remount";
+    }
+  | {
+      /** Let virtual time pass (background writeback and reclaim run). */
+      op: "sleep";
+      /** Milliseconds of virtual time. */
+      ms: number;
+    }
+  | {
+      /** Run `ops` `times` times, the variable `var` taking `from`, `from + step`, … */
+      op: "repeat";
+      /** Iterations. */
+      times: number;
+      /** First value of the variable; default 0. */
+      from: number;
+      /** Added to the variable after each iteration; default 1. */
+      step: number;
+      /** The variable's name (default `i`), substituted as `{i}` in paths. */
+      var: string;
+      /** The operations repeated. */
+      ops: ScriptOp[];
+    }
+  | {
+      /** Map `size` bytes of anonymous memory in a new address space and touch every page. */
+      op: "anon";
+      /** Bytes (a number, or a string such as "32MiB" in the script). */
+      size: number;
+    }
+  | {
+      /** Map a whole file shared and load (or, with `write`, store) one byte of every page. */
+      op: "mmap";
+      /** Path on the mounted filesystem; `{name}` is replaced by a repeat variable. */
+      path: string;
+      /** Store instead of load (and map writable). */
+      write: boolean;
+    }
+  | {
+      /** Allocate `count` kmalloc objects of `size` bytes, kept allocated. */
+      op: "kmalloc";
+      /** Bytes per object. */
+      size: number;
+      /** Objects; default 1. */
+      count: number;
+    }
+  | {
+      /** Allocate a vmalloc area of `size` bytes, kept allocated. */
+      op: "vmalloc";
+      /** Bytes (a number, or a string such as "32MiB" in the script). */
+      size: number;
+    }
+  | {
+      /** Set the hugetlb pool to `pool` pages (as many as can be had) and take `use` of them. */
+      op: "hugepages";
+      /** Pool size asked for, in 2 MiB pages. */
+      pool: number;
+      /** Pages to take from the pool; default 0. */
+      use: number;
+    }
+  | {
+      /** Memory errors in `count` frames drawn from the script's seed: hard offline, or soft with `soft`. */
+      op: "poison";
+      /** Frames, at least 1. */
+      count: number;
+      /** Soft offline (move the content away) instead of hard. */
+      soft: boolean;
+    }
+  | {
+      /** Compact memory for a free block of `order`, or the whole of memory with −1 (the default). */
+      op: "compact";
+      /** The order of the free block wanted, 0..10, or −1 for the whole of memory. */
+      order: number;
+    };
 
 /** A parsed, checked script. */
 export interface Script {
+  /** What the script does, in words, for reports. */
   description: string;
   /** Seed of the script's own random choices (random-read offsets); independent of the machine's. */
   seed: number;
+  /** The operations, in order; a repeat's are unrolled when run. */
   ops: ScriptOp[];
 }
 
@@ -224,6 +381,7 @@ export class ScriptRunner {
   /** The step being run: what every operation of it yields (one object per step, not per call). */
   private current: WorkloadStep = { step: 0, op: "", target: "" };
 
+  /** Runs `script` on `session`, advancing `progress` once per step; nothing runs until {@link run} or {@link steps}. */
   constructor(
     private readonly session: Session,
     private readonly script: Script,

@@ -23,13 +23,21 @@ import type { WorkloadStep } from "./script.js";
 /** A trace ready to replay: files to create and requests against them. */
 export interface ReplayPlan {
   /** Pages of each file /trace/o<owner>. */
-  files: { path: string; pages: number }[];
-  /** Per request: file number, page in the file, 1 for a write. */
+  files: {
+    /** Where the file is created. */
+    path: string;
+    /** Its size in pages. */
+    pages: number;
+  }[];
+  /** Per request: the index in {@link files} of the file it touches. */
   file: Uint32Array;
+  /** Per request: the page in that file. */
   page: Uint32Array;
+  /** Per request: 1 for a write, 0 for a read. */
   write: Uint8Array;
-  /** Reads and writes in the trace. */
+  /** Reads in the trace. */
   reads: number;
+  /** Writes in the trace. */
   writes: number;
 }
 

@@ -9,7 +9,11 @@ export class Rng {
   private c: number;
   private d: number;
 
-  /** Seeds the state from `seed` with splitmix32, so nearby seeds give unrelated streams. */
+  /**
+   * Seeds the state from `seed` with splitmix32, so nearby seeds give unrelated streams.
+   *
+   * @param seed - Any 32-bit value; kept, so a run can print the seed that replays it.
+   */
   constructor(readonly seed: number) {
     let s = seed >>> 0;
     const next = () => {

@@ -3,7 +3,9 @@ import type { Rng } from "./rng.js";
 
 /** Nanoseconds per unit, for readable delays: `scheduler.after(5 * SECOND, …)`. */
 export const MICROSECOND = 1_000;
+/** Nanoseconds per millisecond. */
 export const MILLISECOND = 1_000_000;
+/** Nanoseconds per second. */
 export const SECOND = 1_000_000_000;
 
 /** Deepest allowed nesting of {@link Scheduler.waitUntil} (a wait whose event handler waits…). */
@@ -14,7 +16,9 @@ const MAX_IDLE_EVENTS = 100_000;
 
 /** A scheduled callback; cancel it with {@link Scheduler.cancel}. */
 export interface Timer {
+  /** Unique per scheduler, increasing in scheduling order. */
   readonly id: number;
+  /** What the callback does, for deadlock reports and traces (`"writeback"`, `"kswapd"`). */
   readonly label: string;
   /** Virtual time (ns) at which it fires. */
   readonly at: number;
@@ -39,8 +43,9 @@ class Event implements Timer {
 
 /**
  * The engine's clock and event queue. The engine is synchronous and deterministic: time is
- * virtual (nanoseconds), advanced by I/O completions, throttling pauses and a small CPU charge per
- * operation; device completions and background work (writeback, kswapd, compaction, cleaners)
+ * virtual (nanoseconds), advanced only by waiting — for I/O completions, throttling pauses, or
+ * {@link runFor} — and by {@link charge} where a caller models CPU cost (the engine charges none
+ * itself); device completions and background work (writeback, kswapd, compaction, cleaners)
  * are events in this queue. Events due at the same instant run in an order drawn from the
  * machine's seeded {@link Rng}, so a seed picks one interleaving and replays it exactly.
  *
@@ -54,6 +59,7 @@ export class Scheduler {
   private depth = 0;
   private realtime?: { stop(): void };
 
+  /** One scheduler per machine; `rng` orders events due at the same instant. */
   constructor(private readonly rng: Rng) {}
 
   /** Current virtual time in nanoseconds. */
@@ -66,7 +72,11 @@ export class Scheduler {
     return this.heap.length;
   }
 
-  /** Advances time by a CPU cost, without running anything: due events run at the next safe point. */
+  /**
+   * Advances time by a CPU cost, without running anything: due events run at the next safe point.
+   * The engine never calls it (operations cost no virtual time); workloads and device models that
+   * want CPU time to pass call it themselves.
+   */
   charge(ns: number): void {
     this.time += ns;
   }
@@ -139,7 +149,10 @@ export class Scheduler {
    * clock catches up with the wall clock and due events run, at most `maxEvents` per slice.
    * Returns a handle whose `stop()` ends it. Virtual time never runs backwards.
    */
-  startRealtime(sliceMs = 10, maxEvents = 1000): { stop(): void } {
+  startRealtime(sliceMs = 10, maxEvents = 1000): {
+    /** Stops driving the queue from real time; the clock keeps the time it reached. */
+    stop(): void;
+  } {
     this.realtime?.stop();
     const origin = performance.now() * MILLISECOND - this.time;
     const timer = setInterval(() => {

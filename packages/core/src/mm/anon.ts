@@ -65,11 +65,17 @@ export class AnonMemory {
   /** Large folios unmapped in part whose split failed (deferred_split_queue); the shrinker retries them. */
   readonly deferred = new Set<number>();
 
+  /** Built once per machine at boot ({@link Machine.boot}); reach it as `machine.anon`. */
   constructor(
+    /** The machine's folio table, for the folios of every region. */
     readonly folios: FolioTable,
+    /** Reclaim, which takes anonymous folios on its anon LRU once swap is on. */
     readonly reclaim: Reclaim,
+    /** The owner registry each region registers itself in. */
     readonly owners: OwnerRegistry,
+    /** The counters (AnonPages, swap in/out) this subsystem updates. */
     readonly vm: VmStat,
+    /** The clock, for swap I/O waits. */
     readonly scheduler: Scheduler,
   ) {
     reclaim.registerShrinker(this.deferredSplitShrinker());
@@ -139,6 +145,10 @@ export class AnonRegion implements PageOwner {
   private readonly discarded = new Set<number>();
   private destroyed = false;
 
+  /**
+   * Called by {@link AnonMemory.createRegion}, which checks `nrPages`; registers the region as an
+   * owner.
+   */
   constructor(
     private readonly mm: AnonMemory,
     readonly label: string,
@@ -201,7 +211,7 @@ export class AnonRegion implements PageOwner {
   }
 
   /**
-   * The resident folio of page `index`, faulted in as {@link read} and {@link write} do: zero-filled
+   * The resident folio of page `index`, faulted in as {@link AnonRegion.read | read} and {@link AnonRegion.write | write} do: zero-filled
    * the first time, from swap after (waiting for the read). With `write` the page is about to change:
    * its swap copy, if any, is freed and the folio is marked dirty. The folio may be a large one
    * covering the page (its page `index - folios.index(folio)`). Called by the fault path of user

@@ -93,12 +93,17 @@ export interface CompactRequest {
 
 /** What one compaction pass did. Counts are frames or pages; `failed` includes folios the scanner could not even try. */
 export interface CompactResult {
+  /** How the pass ended; see {@link CompactStatus}. */
   readonly status: CompactStatus;
+  /** The order the pass worked for, or −1 for a whole-zone pass. */
   readonly order: number;
+  /** The migrate mode the pass ran in. */
   readonly mode: CompactMode;
+  /** Who started the pass. */
   readonly reason: CompactReason;
   /** Frames the migrate scanner stepped over / the free scanner looked at. */
   readonly migrateScanned: number;
+  /** Frames the free scanner looked at for target blocks. */
   readonly freeScanned: number;
   /** Pages of free blocks the free scanner took as targets. */
   readonly freeIsolated: number;
@@ -112,8 +117,20 @@ export interface CompactResult {
 
 /** The deferral state (struct zone's compact_considered, compact_defer_shift, compact_order_failed). */
 export interface CompactDeferState {
+  /**
+   * Attempts at a deferred order skipped since the last failure (compact_considered); at most
+   * 2^{@link deferShift}.
+   */
   readonly considered: number;
+  /**
+   * After a failure, up to 2^deferShift attempts are skipped (compact_defer_shift); 0 after a
+   * success, at most 6.
+   */
   readonly deferShift: number;
+  /**
+   * Lowest order whose compaction failed since the last success (compact_order_failed); smaller
+   * orders are never deferred.
+   */
   readonly orderFailed: number;
 }
 
@@ -168,6 +185,11 @@ export class Compaction {
   private kcompactdTimer: Timer | undefined;
   private kcompactdOrder = 0;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}) from `compaction` and
+   * `compactionProactiveness` of its config; reach it as `machine.compaction`. Registers the
+   * allocator's direct-compaction step.
+   */
   constructor(
     private readonly pages: PageAllocator,
     private readonly folios: FolioTable,
@@ -289,7 +311,12 @@ export class Compaction {
   }
 
   /** The low and high marks of the score (fragmentation_score_wmark): 100 − proactiveness (at least 5), and 10 above. */
-  scoreWatermarks(): { low: number; high: number } {
+  scoreWatermarks(): {
+    /** kcompactd stops proactive compaction once the score is at or below this. */
+    low: number;
+    /** kcompactd starts proactive compaction while the score is above this. */
+    high: number;
+  } {
     const low = Math.max(100 - this.proactivenessValue, 5);
     return { low, high: Math.min(low + 10, 100) };
   }

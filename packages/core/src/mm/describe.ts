@@ -8,6 +8,7 @@ import type { Vmalloc } from "./vmalloc.js";
 
 /** What one frame says about itself. */
 export interface FrameDescription {
+  /** The frame described. */
   pfn: number;
   /** Memdesc type name: "folio", "slab", "buddy"… */
   type: string;
@@ -16,18 +17,41 @@ export interface FrameDescription {
   /** Owner label when the frame belongs to an owner that has one. */
   owner?: string;
   /** Folio facts, for folio and hugetlb frames. */
-  folio?: { handle: number; pfn: number; order: number; index: number; flags: string; refcount: number; mapcount: number; pageInFolio: number };
+  folio?: {
+    /** Folio handle. */
+    handle: number;
+    /** First frame of the folio. */
+    pfn: number;
+    /** log2 of its frames. */
+    order: number;
+    /** Index of its first page in the owner's space. */
+    index: number;
+    /** Its flags, comma-separated ({@link FolioTable.flagNames}). */
+    flags: string;
+    /** References held. */
+    refcount: number;
+    /** Page-table entries mapping it. */
+    mapcount: number;
+    /** Which page of the folio this frame is, 0-based. */
+    pageInFolio: number;
+  };
   /** One sentence, e.g. `page 7 of folio at index 4 of inode 12 on fs-simple, dirty`. */
   text: string;
 }
 
 /** The parts of a machine `describe` reads. */
 export interface DescribeSources {
+  /** The struct page table: the frame's memdesc type and reference. */
   map: MemMap;
+  /** The page allocator: pageblock migrate type and free-block order. */
   pages: PageAllocator;
+  /** The folio table, for folio and hugetlb frames. */
   folios: FolioTable;
+  /** The slab allocator, for slab frames. */
   slab: SlabAllocator;
+  /** vmalloc, for frames backing a vm area. */
   vmalloc: Vmalloc;
+  /** The owner registry, whose owners describe the pages they hold. */
   owners: OwnerRegistry;
 }
 

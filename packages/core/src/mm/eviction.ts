@@ -17,7 +17,7 @@ export interface EvictionPolicy {
   /** The cache's capacity in pages; called before use and whenever it changes. */
   resize(capacity: number): void;
   /**
-   * `key` was inserted after a miss; `shadow` is what {@link shadow} returned at its last eviction,
+   * `key` was inserted after a miss; `shadow` is what {@link EvictionPolicy.shadow | shadow} returned at its last eviction,
    * or -1. May return a hint (a non-negative integer) that the cache keeps with the page and passes
    * to {@link access}, so the policy can skip its own lookup; a hint may go stale, and the policy
    * must check it.
@@ -26,7 +26,7 @@ export interface EvictionPolicy {
   /**
    * A resident `key` was accessed; `hint` is what insert or keep returned for it, if anything. Must
    * be cheap: it is on the hit path. May return true to promise that further accesses of `key`
-   * change nothing (Linux: a referenced page on the active list) for as long as {@link epoch} keeps
+   * change nothing (Linux: a referenced page on the active list) for as long as {@link EvictionPolicy.epoch | epoch} keeps
    * its value: the cache then skips the call (touching only its own page descriptor, as Linux's
    * folio_mark_accessed does on such a page).
    */

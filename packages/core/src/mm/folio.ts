@@ -8,14 +8,35 @@ import { VmEvent, type VmStat } from "./vmstat.js";
 
 /** Folio flag bits (Linux's PG_* flags that belong to the folio, not to each page). */
 export const enum FolioFlag {
+  /**
+   * Held by whoever is changing the folio's identity or contents (I/O, truncate, migration);
+   * readers wait for it.
+   */
   Locked = 1 << 0,
+  /** The folio's data is valid: read from its backing store or fully written. */
   Uptodate = 1 << 1,
+  /** Data differs from the backing store; writeback clears it when it starts I/O. */
   Dirty = 1 << 2,
+  /** Write I/O is in flight; set by writeback start, cleared when the device completes. */
   Writeback = 1 << 3,
+  /**
+   * Used since it was added to the LRU: the first {@link Reclaim.markAccessed} sets it, and only
+   * later uses reach the eviction policy as hits.
+   */
   Referenced = 1 << 4,
+  /**
+   * Linux's PG_active. The eviction policies keep list membership in their own nodes, so no core
+   * path sets it; migration carries it over.
+   */
   Active = 1 << 5,
+  /**
+   * Linux's PG_workingset. As with {@link Active}, policies keep this state themselves (see
+   * {@link LinuxPolicy}); migration carries it over.
+   */
   Workingset = 1 << 6,
+  /** The readahead marker: touching it starts the next asynchronous readahead window. */
   Readahead = 1 << 7,
+  /** The last read of the folio failed; it is not uptodate, and the next read retries. */
   Error = 1 << 8,
   /** On an LRU list. */
   Lru = 1 << 9,
@@ -25,6 +46,7 @@ export const enum FolioFlag {
   Hugetlb = 1 << 11,
   /** Reclaim wants it freed as soon as writeback ends. */
   Reclaim = 1 << 12,
+  /** Never evicted (anonymous memory without swap, the shared zero folio); kept off the LRU. */
   Unevictable = 1 << 13,
   /** The owner keeps private data with it (buffer heads, block addresses). */
   Private = 1 << 14,
@@ -60,6 +82,10 @@ export const FOLIO_DESC_SIZE = 64;
 
 /** What frees a hugetlb folio whose last reference went: the pool. Set once at boot. */
 export interface HugetlbRelease {
+  /**
+   * Returns the hugetlb `folio` (refcount already 0) to the pool's free list. Called only by
+   * {@link FolioTable.put}.
+   */
   freeHugeFolio(folio: number): void;
 }
 
@@ -80,6 +106,10 @@ export class FolioTable {
   private readonly cache: KmemCache;
   private hugetlb?: HugetlbRelease;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}); reach it as `machine.folios`. Creates
+   * the `folio` kmem cache that holds every descriptor.
+   */
   constructor(
     private readonly mem: PhysicalMemory,
     private readonly map: MemMap,
@@ -224,15 +254,19 @@ export class FolioTable {
     throw fail("EINVAL", `${String(h)} is not a live folio`);
   }
 
+  /** The flag word ({@link FolioFlag} bits); test several at once by masking it. */
   flags(h: number): number {
     return this.field(h, F_FLAGS);
   }
+  /** Whether `flag` is set. */
   test(h: number, flag: FolioFlag): boolean {
     return (this.field(h, F_FLAGS) & flag) !== 0;
   }
+  /** Sets `flag` (a non-atomic set: the engine runs one thing at a time). */
   set(h: number, flag: FolioFlag): void {
     this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_FLAGS]! |= flag;
   }
+  /** Clears `flag` (or every bit of a mask of flags). */
   clear(h: number, flag: FolioFlag): void {
     this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_FLAGS]! &= ~flag;
   }
@@ -256,9 +290,11 @@ export class FolioTable {
   pfn(h: number): number {
     return this.field(h, F_PFN);
   }
+  /** log2 of the number of frames: 0 for a single page, 9 for 2 MiB. */
   order(h: number): number {
     return this.field(h, F_ORDER);
   }
+  /** Frames in the folio: 2^{@link order}. */
   nrPages(h: number): number {
     return 1 << this.field(h, F_ORDER);
   }
@@ -266,6 +302,10 @@ export class FolioTable {
   size(h: number): number {
     return PAGE_SIZE << this.field(h, F_ORDER);
   }
+  /**
+   * References held (the cache, mappings' page tables as one, I/O, callers' gets); 0 means freed or
+   * frozen.
+   */
   refcount(h: number): number {
     return this.field(h, F_REFCOUNT);
   }
@@ -273,14 +313,20 @@ export class FolioTable {
   mapcount(h: number): number {
     return this.field(h, F_MAPCOUNT);
   }
+  /**
+   * Adds `delta` to the mapcount and returns the new count. Called by the page-table code when it
+   * maps or unmaps a page of the folio.
+   */
   addMapcount(h: number, delta: number): number {
     const w = this.mem.wordsOf(h);
     const i = this.mem.wordIndexOf(h) + F_MAPCOUNT;
     return (w[i] = w[i]! + delta);
   }
+  /** Pins held (pin_user_pages, FOLL_PIN): a pinned folio cannot be migrated or split. */
   pincount(h: number): number {
     return this.field(h, F_PINCOUNT);
   }
+  /** Adds `delta` (±1) to the pin count. Pins are taken on top of a reference. */
   addPincount(h: number, delta: number): void {
     this.mem.wordsOf(h)[this.mem.wordIndexOf(h) + F_PINCOUNT]! += delta;
   }
@@ -288,6 +334,10 @@ export class FolioTable {
   owner(h: number): number {
     return this.field(h, F_OWNER);
   }
+  /**
+   * Sets the owner id ({@link OwnerRegistry}) of a folio being added to its owner's space; 0
+   * detaches it.
+   */
   setOwner(h: number, owner: number): void {
     this.setField(h, F_OWNER, owner);
   }
@@ -295,6 +345,10 @@ export class FolioTable {
   index(h: number): number {
     return this.field(h, F_INDEX) >>> 0;
   }
+  /**
+   * Sets the index in the owner's space; the owner sets it before the folio is visible in its
+   * index.
+   */
   setIndex(h: number, index: number): void {
     this.setField(h, F_INDEX, index);
   }
@@ -302,16 +356,25 @@ export class FolioTable {
   private_(h: number): number {
     return this.field(h, F_PRIVATE);
   }
+  /** Sets the owner-private word (a block address, a swap slot, −1 for none). */
   setPrivate(h: number, v: number): void {
     this.setField(h, F_PRIVATE, v);
   }
-  /** LRU links (folio handles, 0 for none), used by the LRU lists. */
+  /**
+   * Reclaim's policy hint: the node the eviction policy returned from `insert`, + 1 (0 for none),
+   * handed back to the policy with each access so it finds the node without a lookup.
+   */
   lruNext(h: number): number {
     return this.field(h, F_LRU_NEXT);
   }
+  /**
+   * Reclaim's epoch stamp: the eviction policy's epoch + 1 at which accesses stopped mattering (see
+   * {@link EvictionPolicy.epoch}), or 0.
+   */
   lruPrev(h: number): number {
     return this.field(h, F_LRU_PREV);
   }
+  /** Sets both LRU words ({@link lruPrev}, {@link lruNext}); only {@link Reclaim} calls it. */
   setLru(h: number, prev: number, next: number): void {
     const w = this.mem.wordsOf(h);
     const b = this.mem.wordIndexOf(h);

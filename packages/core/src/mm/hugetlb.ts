@@ -35,6 +35,10 @@ export class HugetlbPool implements HugetlbRelease {
   reserved = 0;
   private readonly freeList: number[] = [];
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}) and sized by `hugePages`; reach it as
+   * `machine.hugetlb`.
+   */
   constructor(
     private readonly folios: FolioTable,
     private readonly vm: VmStat,

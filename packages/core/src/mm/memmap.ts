@@ -47,7 +47,12 @@ export const enum PageFlag {
 
 /** A memdesc reference: what owns a frame, as `describe` and allocator callers see it. */
 export interface Memdesc {
+  /** What the frame holds. */
   type: MemdescType;
+  /**
+   * The reference, interpreted by {@link type}: a folio handle, a slab descriptor, a vm area
+   * descriptor, an address-space id, a head pfn.
+   */
   ref: number;
 }
 
@@ -61,6 +66,7 @@ export interface Memdesc {
  * descriptor, reached through the reference.
  */
 export class MemMap {
+  /** Frames of the machine; valid pfns are 0..frames−1. */
   readonly frames: number;
   /** {@link MemdescType} per frame. */
   readonly type: Uint8Array;
@@ -75,6 +81,10 @@ export class MemMap {
   /** Previous free block in the same buddy list (pfn, or -1). */
   readonly prev: Int32Array;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}) with `frames` zeroed entries (all
+   * {@link MemdescType.Buddy} until the allocator is set up); reach it as `machine.memmap`.
+   */
   constructor(frames: number) {
     this.frames = frames;
     this.type = new Uint8Array(frames);

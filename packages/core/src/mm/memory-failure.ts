@@ -67,7 +67,9 @@ export interface MemoryFailureResult {
   readonly dataLost: boolean;
   /** For a folio frame: the owner's id in the owner registry, its label, and the page's index in its space. */
   readonly ownerId?: number;
+  /** For a folio frame: the owner's label. */
   readonly owner?: string;
+  /** For a folio frame: the page's index in its owner's space. */
   readonly index?: number;
 }
 
@@ -86,6 +88,7 @@ export class MemoryFailure {
   private retryTimer: Timer | undefined;
   private readonly listeners: ((result: MemoryFailureResult) => void)[] = [];
 
+  /** Built once per machine at boot ({@link Machine.boot}); reach it as `machine.memoryFailure`. */
   constructor(
     private readonly map: MemMap,
     private readonly pages: PageAllocator,
@@ -321,7 +324,7 @@ export class MemoryFailure {
     }
     if (result === PageOpResult.Done) {
       const retired = this.map.type[pfn] === MemdescType.Offline ? `frame ${pfn} retired` : `frame ${pfn} is retired when its last user lets go`;
-      const what = lost ? `dirty ${page} lost: ${owner.label} reports the loss, and page-table entries that mapped it are SIGBUS` : `clean ${page} dropped: it is read again on next use`;
+      const what = lost ? `dirty ${page} lost: ${owner.label} reports the loss, and page-table entries that mapped it are SIGBUS` : `clean ${page} dropped: ${owner.label} reads it again on next use, or reports it lost if it has no other copy`;
       return { ...this.result(pfn, "recovered", "hard", `${what}; ${retired}`), dataLost: lost, ...who };
     }
     if (result === PageOpResult.Busy || result === PageOpResult.WouldBlock) {

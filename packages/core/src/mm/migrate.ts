@@ -57,6 +57,10 @@ export class Migration {
   /** Reclaim, which learns of the pieces of a split folio; set at boot. */
   reclaim: Reclaim | undefined;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}), which then sets {@link rmap} and
+   * {@link reclaim}; reach it as `machine.migration`.
+   */
   constructor(
     private readonly folios: FolioTable,
     private readonly map: MemMap,

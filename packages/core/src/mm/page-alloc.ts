@@ -16,8 +16,11 @@ export const PAGEBLOCK_FRAMES = 1 << PAGEBLOCK_ORDER;
 
 /** Mobility of a pageblock's pages, Linux's migratetype. */
 export const enum MigrateType {
+  /** Pages that stay where they are (kernel memory: slab, page tables, vmalloc). */
   Unmovable = 0,
+  /** Pages that can be migrated (page cache, anonymous memory); compaction empties these blocks. */
   Movable = 1,
+  /** Pages a shrinker can free (reclaimable slab). */
   Reclaimable = 2,
   /** Taken out of allocation by compaction or offlining; never allocated from. */
   Isolate = 3,
@@ -51,8 +54,14 @@ export const enum Gfp {
 
 /** The three watermarks, in pages. Below `low` kswapd wakes; allocations fail below `min`. */
 export interface Watermarks {
+  /**
+   * The slow path allocates only while free pages stay above this (atomic allocations: above half
+   * of it), after reclaim and compaction have tried; then the allocation fails.
+   */
   min: number;
+  /** The fast path allocates only while free pages stay above this; below, the slow path runs and wakes kswapd. */
   low: number;
+  /** kswapd reclaims until free pages are back at this. */
   high: number;
 }
 
@@ -79,6 +88,12 @@ export interface OomReport {
  * shrinkers) ran. `report` says where the memory is, when a reclaim subsystem is installed.
  */
 export class OutOfMemoryError extends FolioError {
+  /**
+   * Thrown by {@link PageAllocator} after the slow path failed, or by fault injection.
+   *
+   * @param detail - The order, migrate type and flags that failed, in words.
+   * @param report - Where the memory is (an OOM report), when a reclaim subsystem is installed.
+   */
   constructor(detail: string, readonly report?: OomReport) {
     super("ENOMEM", detail);
     this.name = "OutOfMemoryError";
@@ -124,6 +139,10 @@ export class PageAllocator {
 
   private readonly trace: Tracer | undefined;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}) with `minFreePages` from the config and
+   * the machine's tracer; reach it as `machine.pages`.
+   */
   constructor(
     private readonly mem: PhysicalMemory,
     private readonly map: MemMap,

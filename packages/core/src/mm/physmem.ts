@@ -25,6 +25,10 @@ export class PhysicalMemory {
   private readonly sections: Uint8Array[] = [];
   private readonly words: Int32Array[] = [];
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}) from the memory size in bytes (a multiple
+   * of 4 KiB, else EINVAL); reach it as `machine.memory`.
+   */
   constructor(bytes: number) {
     if (bytes % PAGE_SIZE !== 0) throw fail("EINVAL", `memory size ${bytes} is not a multiple of ${PAGE_SIZE}`);
     this.bytes = bytes;

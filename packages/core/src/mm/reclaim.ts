@@ -77,6 +77,7 @@ interface ScanResult {
 export interface ReclaimCounts {
   /** Folios on the LRU (tracked by the policy) and the pages they hold. */
   lruFolios: number;
+  /** Pages those folios hold (a large folio counts all its pages). */
   lruPages: number;
 }
 
@@ -97,6 +98,10 @@ export class Reclaim {
   /** The reverse map, for victims mapped into address spaces; set once at boot. */
   rmap: ReclaimRmap | undefined;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}), which then sets {@link rmap} and
+   * `swapFree`; reach it as `machine.reclaim`.
+   */
   constructor(
     /** The eviction policy of file folios: which one goes next. */
     readonly policy: EvictionPolicy,
@@ -470,8 +475,10 @@ export class Reclaim {
 
   /**
    * Direct reclaim, the page allocator's slow-path step (__alloc_pages_direct_reclaim): the
-   * allocating task frees memory itself. Never for atomic allocations; never waits. Returns true if
-   * it freed anything (the allocation is worth retrying).
+   * allocating task frees memory itself. Never for atomic allocations. When nothing could be freed,
+   * a {@link Gfp.MayThrottle} caller waits (bounded) for writeback in flight ({@link throttle});
+   * others never wait. Returns true if it freed anything or the wait changed something (the
+   * allocation is worth retrying).
    */
   private directReclaim(order: number, gfp: number): boolean {
     if (gfp & Gfp.Atomic || this.reclaiming) return false;

@@ -6,37 +6,63 @@ import { Stat, type VmStat } from "./vmstat.js";
 
 /** /proc/meminfo as an object; every value in KiB except the HugePages_ counts. */
 export interface Meminfo {
+  /** All frames of the machine, reserved ones included. */
   MemTotal: number;
+  /** Free pages, the per-CPU lists included. */
   MemFree: number;
+  /** Free memory above the low watermark plus what reclaim could free of the page cache and reclaimable slab (si_mem_available). */
   MemAvailable: number;
+  /** The page cache (FilePages), dirty pages included. */
   Cached: number;
+  /** Active(anon) + Active(file): 0, as reclaim does not split the LRU by activity ({@link Stat.ActiveFile}). */
   Active: number;
+  /** Anonymous and file pages on the LRU. */
   Inactive: number;
+  /** 0 (see Active). */
   "Active(anon)": number;
+  /** Anonymous pages on the LRU. */
   "Inactive(anon)": number;
+  /** 0 (see Active); the default policy counts its own active list ({@link LinuxPolicy.counters}). */
   "Active(file)": number;
+  /** Page-cache pages on the LRU. */
   "Inactive(file)": number;
+  /** Page-cache memory dirty and not yet under writeback. */
   Dirty: number;
+  /** Memory under write I/O. */
   Writeback: number;
+  /** Resident anonymous memory. */
   AnonPages: number;
   /** Anonymous memory in 2 MiB transparent huge pages (PTE-mapped here). */
   AnonHugePages: number;
   /** Page-cache pages mapped into address spaces. */
   Mapped: number;
+  /** SReclaimable + SUnreclaim. */
   Slab: number;
+  /** Slabs of caches whose objects a shrinker can free. */
   SReclaimable: number;
+  /** Slabs of every other cache. */
   SUnreclaim: number;
+  /** kmalloc allocations of 64 KiB or more, served by the page allocator (Folio's own line; Linux counts them nowhere). */
   KmallocLarge: number;
+  /** Frames holding user page tables. */
   PageTables: number;
+  /** Pages backing vmalloc areas. */
   VmallocUsed: number;
+  /** Frames taken offline after memory errors. */
   HardwareCorrupted: number;
+  /** Frames never handed to the allocator (Folio's own line). */
   Reserved: number;
+  /** Huge pages in the hugetlb pool (a count, not KiB). */
   HugePages_Total: number;
+  /** Huge pages of the pool not in use (a count). */
   HugePages_Free: number;
+  /** Free huge pages promised to reservations (a count). */
   HugePages_Rsvd: number;
   /** Surplus huge pages (overcommit): always 0, as the pool never overcommits here. */
   HugePages_Surp: number;
+  /** Size of one huge page: 2048 KiB. */
   Hugepagesize: number;
+  /** Memory in the hugetlb pool, free or in use: HugePages_Total × Hugepagesize. */
   Hugetlb: number;
 }
 
@@ -105,11 +131,15 @@ export function formatBuddyinfo(counts: number[]): string {
 
 /** /proc/pagetypeinfo: free blocks per migrate type and order, and pageblocks per type. */
 export interface PageTypeInfo {
+  /** log2 of the frames in a pageblock (9: 2 MiB). */
   pageblockOrder: number;
+  /** Per migrate type name ("Unmovable", …): free blocks of each order 0..MAX_ORDER. */
   freeBlocks: Record<string, number[]>;
+  /** Per migrate type name: pageblocks of that type. */
   pageblocks: Record<string, number>;
 }
 
+/** Reads {@link PageTypeInfo} from the allocator's free lists and pageblock types; changes nothing. */
 export function pagetypeinfo(pages: PageAllocator): PageTypeInfo {
   const freeBlocks: Record<string, number[]> = {};
   const pageblocks: Record<string, number> = {};
@@ -140,8 +170,11 @@ export function formatPagetypeinfo(info: PageTypeInfo): string {
  * Per-CPU pages are not counted, as Linux leaves them out.
  */
 export interface ContigPageInfo {
+  /** Pages in the buddy free lists. */
   freePages: number;
+  /** Free blocks of any order. */
   freeBlocksTotal: number;
+  /** Blocks of 2^order that the free blocks of that order or larger could be split into. */
   freeBlocksSuitable: number;
 }
 

@@ -56,6 +56,10 @@ export class KmemCache {
   /** @internal Length of the partial list. */
   nrPartial = 0;
 
+  /**
+   * Called only by {@link SlabAllocator.createCache}, which computes the layout; callers get caches
+   * from there.
+   */
   constructor(
     /** Index in the slab allocator's cache table; stored in every slab descriptor. */
     readonly id: number,
@@ -89,6 +93,10 @@ export class SlabAllocator {
   readonly caches: KmemCache[] = [];
   private readonly descCache: KmemCache;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}); creates the `kmem_slab` cache of
+   * off-slab descriptors. Reach it as `machine.slab`.
+   */
   constructor(
     private readonly mem: PhysicalMemory,
     private readonly map: MemMap,
@@ -241,7 +249,16 @@ export class SlabAllocator {
   }
 
   /** Facts about the slab whose descriptor is `s`, for describe and verify. */
-  slabInfo(s: number): { cache: KmemCache; pfn: number; inUse: number; state: "partial" | "full" | "active" } {
+  slabInfo(s: number): {
+    /** The cache the slab belongs to. */
+    cache: KmemCache;
+    /** First frame of the slab. */
+    pfn: number;
+    /** Objects allocated from it. */
+    inUse: number;
+    /** `active`: the cache allocates from it now; `partial`: on the partial list; `full`: no free object. */
+    state: "partial" | "full" | "active";
+  } {
     const state = this.word(s, S_STATE);
     return {
       cache: this.caches[this.word(s, S_CACHE)]!,
@@ -265,7 +282,22 @@ export class SlabAllocator {
   }
 
   /** /proc/slabinfo-like rows. */
-  slabinfo(): { name: string; activeObjs: number; numObjs: number; objSize: number; objPerSlab: number; pagesPerSlab: number; slabs: number }[] {
+  slabinfo(): {
+    /** Cache name. */
+    name: string;
+    /** Objects allocated. */
+    activeObjs: number;
+    /** Object slots in all its slabs. */
+    numObjs: number;
+    /** Object size in bytes. */
+    objSize: number;
+    /** Objects per slab. */
+    objPerSlab: number;
+    /** Pages per slab (2^order). */
+    pagesPerSlab: number;
+    /** Slabs in the cache. */
+    slabs: number;
+  }[] {
     return this.caches.map((c) => ({
       name: c.name,
       activeObjs: c.inUse,
@@ -373,6 +405,10 @@ export class MemoryAllocator {
   private readonly classes: KmemCache[];
   private readonly classBySize: Uint8Array;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}); creates the kmalloc size-class caches.
+   * Reach it as `machine.kmem`.
+   */
   constructor(
     private readonly slab: SlabAllocator,
     private readonly pages: PageAllocator,

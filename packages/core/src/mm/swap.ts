@@ -32,6 +32,11 @@ export class SwapSpace {
   /** Slots in use. */
   inUse = 0;
 
+  /**
+   * Called by {@link AnonMemory.swapOn}. Throws EINVAL unless the backing has at least one slot.
+   *
+   * @param backing - Where the slots' pages are read and written; every slot starts free.
+   */
   constructor(readonly backing: SwapBacking) {
     if (!Number.isInteger(backing.slots) || backing.slots < 1) throw fail("EINVAL", `swap on ${backing.name} needs at least one ${PAGE_SIZE}-byte slot`);
     this.used = new Uint8Array(backing.slots);

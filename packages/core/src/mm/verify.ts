@@ -8,12 +8,19 @@ import { Stat, type VmStat } from "./vmstat.js";
 
 /** The parts of a machine the checker reads. */
 export interface VerifySources {
+  /** The struct page table, recounted frame by frame. */
   map: MemMap;
+  /** The page allocator, whose free lists and per-CPU lists are walked. */
   pages: PageAllocator;
+  /** The folio table, whose descriptors are checked against their frames. */
   folios: FolioTable;
+  /** The slab allocator, whose slab bitmaps are checked against their in-use counts. */
   slab: SlabAllocator;
+  /** vmalloc, whose areas must own the frames that name them. */
   vmalloc: Vmalloc;
+  /** The hugetlb pool, whose total must match its frames. */
   hugetlb: HugetlbPool;
+  /** The gauges the recount is compared with. */
   vm: VmStat;
 }
 

@@ -22,9 +22,13 @@ const VM_MAP = 2;
 
 /** A vm area as reports see it. */
 export interface VmAreaInfo {
+  /** The area's descriptor handle (the memdesc reference of its frames). */
   handle: number;
+  /** Virtual start address in the vmalloc range, in bytes. */
   address: number;
+  /** Pages mapped (the guard page not counted). */
   nrPages: number;
+  /** `vmalloc`: the area allocated its pages; `vmap`: it maps frames its caller owns. */
   kind: "vmalloc" | "vmap";
 }
 
@@ -49,6 +53,7 @@ export class Vmalloc {
   /** Busy ranges, sorted by start: [startVpn, endVpn incl. guard page, handle]. */
   private readonly areas: { start: number; end: number; handle: number }[] = [];
 
+  /** Built once per machine at boot ({@link Machine.boot}); reach it as `machine.vmalloc`. */
   constructor(
     private readonly mem: PhysicalMemory,
     private readonly map: MemMap,

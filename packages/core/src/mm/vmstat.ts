@@ -6,28 +6,47 @@
 
 /** Gauges, in pages. */
 export const enum Stat {
+  /** Pages in the buddy free lists (nr_free_pages); per-CPU lists are {@link PerCpuPages}. */
   FreePages,
+  /** Free order-0 pages held on the per-CPU lists. */
   PerCpuPages,
+  /** Page-cache pages (nr_file_pages), clean or dirty, mapped or not. */
   FilePages,
+  /** Pages of anonymous folios, resident (nr_anon_pages). */
   AnonPages,
+  /** Page-cache pages dirty and not yet under writeback (nr_dirty). */
   Dirty,
+  /** Pages under write I/O (nr_writeback). */
   Writeback,
+  /** Pages of slabs of reclaimable caches (Gfp.Reclaimable): a shrinker can free their objects. */
   SlabReclaimable,
+  /** Pages of slabs of every other cache. */
   SlabUnreclaimable,
+  /** Pages backing vmalloc areas (not vmap, whose pages belong to their caller). */
   VmallocPages,
+  /** Frames holding user page tables. */
   PageTables,
+  /** Pages of kmalloc allocations of 64 KiB or more, served by the page allocator. */
   LargeKmalloc,
+  /** Pages in the hugetlb pool, free or in use. */
   HugetlbPages,
+  /** Frames never handed to the allocator (frame 0). */
   Reserved,
+  /** Frames taken offline after a memory error. */
   HwPoisoned,
+  /** nr_active_file: always 0, reclaim counts every file page on the LRU as inactive (a policy keeps its own lists; LinuxPolicy reports its active list in its own counters). */
   ActiveFile,
+  /** File pages on the LRU (all of them: see {@link ActiveFile}). */
   InactiveFile,
+  /** nr_active_anon: always 0, as {@link ActiveFile}. */
   ActiveAnon,
+  /** Anonymous pages on the LRU (all of them). */
   InactiveAnon,
   /** Page-cache pages mapped into some address space (a folio counts all its pages while any PTE maps it). */
   FileMapped,
   /** Anonymous folios of PMD order (2 MiB transparent huge pages, PTE-mapped here), counted in huge pages as Linux counts them. */
   AnonThps,
+  /** Number of gauges: the length of {@link VmStat.stat}, not a counter. */
   Count,
 }
 
@@ -41,34 +60,57 @@ export const STAT_NAMES: readonly string[] = [
 
 /** Event counters. */
 export const enum VmEvent {
+  /** Pages handed out by the page allocator. */
   PgAlloc,
+  /** Pages given back to the page allocator. */
   PgFree,
+  /** Allocations that failed after the slow path (pgalloc_fail). */
   AllocFail,
+  /** Refills of a per-CPU list from the buddy lists. */
   PcpRefill,
+  /** Drains of a per-CPU list back to the buddy lists. */
   PcpDrain,
+  /** Allocations served from a pageblock of another migrate type. */
   FallbackAlloc,
+  /** Pageblocks whose migrate type a fallback allocation changed to its own. */
   PageblockClaimed,
+  /** Slab objects allocated. */
   SlabAlloc,
+  /** Slab objects freed. */
   SlabFree,
+  /** Slabs added to a cache (pages taken from the page allocator). */
   SlabGrow,
+  /** Empty slabs given back to the page allocator. */
   SlabShrink,
+  /** kmalloc calls of 64 KiB or more, served by the page allocator. */
   KmallocLarge,
+  /** vmalloc areas created. */
   VmallocAlloc,
+  /** vmap calls (areas over frames the caller already has). */
   VmapCalls,
+  /** Huge pages added to the hugetlb pool from the page allocator. */
   HugetlbAlloc,
+  /** Huge pages returned to the pool (or dissolved) when their last reference went. */
   HugetlbFree,
+  /** Huge page allocations that failed: the pool could not grow, or had no unreserved page. */
   HugetlbAllocFail,
+  /** Folios allocated. */
   FolioAlloc,
+  /** Folios freed (their last reference went). */
   FolioFree,
-  /** Pages scanned on the LRU by kswapd / by direct reclaim. */
+  /** Pages scanned on the LRU by kswapd. */
   PgscanKswapd,
+  /** Pages scanned on the LRU by direct reclaim. */
   PgscanDirect,
-  /** Pages reclaimed by kswapd / by direct reclaim. */
+  /** Pages reclaimed by kswapd. */
   PgstealKswapd,
+  /** Pages reclaimed by direct reclaim. */
   PgstealDirect,
-  /** LRU pages reclaim passed over: dirty (the flusher was woken), under writeback, locked or ownerless. */
+  /** LRU pages reclaim passed over because they were dirty (the flusher was woken). */
   ReclaimSkipDirty,
+  /** LRU pages reclaim passed over because they were under writeback. */
   ReclaimSkipWriteback,
+  /** LRU pages reclaim passed over because they were locked, isolated or had no owner. */
   ReclaimSkipBusy,
   /** LRU pages whose owner refused `release` (pinned, busy). */
   ReclaimKept,
@@ -84,45 +126,57 @@ export const enum VmEvent {
   OomReport,
   /** Shadow entries dropped by their shrinker. */
   WorkingsetNodereclaim,
-  /** Pages read from / written to swap. */
+  /** Pages read from swap. */
   SwapIn,
+  /** Pages written to swap. */
   SwapOut,
   /** Direct reclaims that waited for writeback (reclaim_throttle). */
   ReclaimThrottle,
   /** Allocations failed on purpose by fault injection. */
   AllocFailInjected,
-  /** Page faults of user mappings handled / of those, faults that waited for a read from a device or swap. */
+  /** Page faults of user mappings handled. */
   PgFault,
+  /** Of {@link PgFault}, faults that waited for a read from a device or swap (major faults). */
   PgMajFault,
   /** Mapped LRU pages reclaim kept because a page-table entry had been used since its last scan (folio_referenced). */
   ReclaimMappedReferenced,
   /** Pages reclaim unmapped from every page table before offering them to their owner (try_to_unmap). */
   ReclaimUnmapped,
-  /** Folios migrated / that failed to migrate (counted in pages, as Linux). */
+  /** Pages of folios migrated (counted in pages, as Linux). */
   PgmigrateSuccess,
+  /** Pages of folios that failed to migrate. */
   PgmigrateFail,
-  /** Compaction: pages the migrate scanner and the free scanner looked at, pages isolated for migration. */
+  /** Frames compaction's migrate scanner looked at. */
   CompactMigrateScanned,
+  /** Frames compaction's free scanner looked at. */
   CompactFreeScanned,
+  /** Pages compaction isolated: folios to move and free pages to move them to. */
   CompactIsolated,
-  /** Direct compactions run / that made the allocation succeed / that did not. */
+  /** Direct compactions run for a failed allocation. */
   CompactStall,
+  /** Direct compactions after which the allocation's order was free. */
   CompactSuccess,
+  /** Direct compactions that did not free a block of the order. */
   CompactFail,
-  /** Proactive (background) compaction runs, and compactions skipped because of deferral. */
+  /** kcompactd runs (for an order or proactive). */
   CompactDaemonWake,
+  /** Direct compactions skipped because the order was deferred after failures. */
   CompactDeferred,
   /** Large folios split into smaller ones. */
   ThpSplitPage,
-  /** Memory failures handled, by outcome (Linux's MF_RECOVERED, MF_IGNORED, MF_FAILED, MF_DELAYED). */
+  /** Memory failures recovered (MF_RECOVERED): the frame was retired or unpoisoned; its content moved, dropped, or reported lost to its owner. */
   MemoryFailureRecovered,
+  /** Memory failures ignored (MF_IGNORED): nothing to do, the frame was already poisoned (or, to unpoison, was not). */
   MemoryFailureIgnored,
+  /** Memory failures that failed (MF_FAILED): the frame stays in use, flagged (reserved, kernel memory, an owner that refused), and is retired when freed. */
   MemoryFailureFailed,
+  /** Memory failures delayed (MF_DELAYED): the page was busy (locked, under writeback, isolated) and is tried again later. */
   MemoryFailureDelayed,
   /** Frames soft-offlined (content moved away, frame retired). */
   SoftOffline,
-  /** Anonymous faults that got a large folio (any order above 0, mTHP included) / that wanted one and fell back to order 0. */
+  /** Anonymous faults that got a large folio (any order above 0, mTHP included). */
   ThpFaultAlloc,
+  /** Anonymous faults that wanted a large folio and fell back to order 0. */
   ThpFaultFallback,
   /** Large anonymous folios unmapped in part that could not be split at once and were queued for a deferred split. */
   ThpDeferredSplitPage,
@@ -130,6 +184,7 @@ export const enum VmEvent {
   ThpSplitPageFailed,
   /** Large anonymous folios split before swap-out (there is no THP swap). */
   ThpSwpoutFallback,
+  /** Number of event counters: the length of {@link VmStat.events}, not a counter. */
   Count,
 }
 

@@ -170,6 +170,12 @@ export function validateRequest(dev: BlockDevice, req: BlockRequest): FolioError
  * leaves `submit` to the subclass, which passes requests down changed, delayed or not at all.
  */
 export abstract class StackedDevice implements BlockDevice {
+  /**
+   * Stacks the subclass on `inner`.
+   *
+   * @param inner - The device requests go down to; geometry and counters are read from it on every
+   * access, so they track it.
+   */
   constructor(readonly inner: BlockDevice) {}
   get name(): string {
     return this.inner.name;

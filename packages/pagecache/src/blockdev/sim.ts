@@ -44,10 +44,35 @@ const MiB = 1024 * 1024;
  *   head serves one request at a time).
  */
 export const DEVICE_MODELS = Object.freeze({
+  /** {@link DEFAULT_DEVICE_MODEL}: no latency, no transfer time. */
   instant: DEFAULT_DEVICE_MODEL,
-  nvme: Object.freeze({ latencyNs: 100 * MICROSECOND, bytesPerSecond: 1024 * MiB, queueDepth: 32 }),
-  ssd: Object.freeze({ latencyNs: 250 * MICROSECOND, bytesPerSecond: 500 * MiB, queueDepth: 32 }),
-  hdd: Object.freeze({ latencyNs: 8 * MILLISECOND, bytesPerSecond: 150 * MiB, queueDepth: 1 }),
+  /** An NVMe drive. */
+  nvme: Object.freeze({
+    /** 100 µs from the end of a transfer to completion. */
+    latencyNs: 100 * MICROSECOND,
+    /** 1 GiB/s. */
+    bytesPerSecond: 1024 * MiB,
+    /** 32 requests in flight. */
+    queueDepth: 32,
+  }),
+  /** A SATA SSD with NCQ. */
+  ssd: Object.freeze({
+    /** 250 µs from the end of a transfer to completion. */
+    latencyNs: 250 * MICROSECOND,
+    /** 500 MiB/s. */
+    bytesPerSecond: 500 * MiB,
+    /** 32 requests in flight (NCQ). */
+    queueDepth: 32,
+  }),
+  /** A 7200 rpm disk. */
+  hdd: Object.freeze({
+    /** 8 ms: an average seek and half a rotation. */
+    latencyNs: 8 * MILLISECOND,
+    /** 150 MiB/s. */
+    bytesPerSecond: 150 * MiB,
+    /** One request at a time: the head serves one. */
+    queueDepth: 1,
+  }),
 }) satisfies Readonly<Record<string, DeviceModel>>;
 
 /** Options of {@link SimDevice}. */

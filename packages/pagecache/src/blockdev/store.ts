@@ -177,6 +177,10 @@ export class MemfsStore implements BackingStore {
   readonly created: boolean;
   private readonly file: FdFile;
 
+  /**
+   * Creates the image at `options.path` on `options.volume` (a fresh volume by default) with
+   * `options.size` bytes, or opens the existing one there; see the class comment for the errors.
+   */
   constructor(options: MemfsStoreOptions = {}) {
     const vol = options.volume ?? new Volume();
     const path = options.path ?? "/disk.img";
@@ -252,11 +256,33 @@ export interface FileStoreCreateOptions {
 }
 
 /**
+ * The first `bytes` bytes of the image file at `path` (fewer for a smaller file), for probing
+ * which filesystem it holds (`probeFilesystem` of @folio/fs-api) before opening it. Throws the
+ * host's error (ENOENT, EACCES, EISDIR, …) as a FolioError naming the path.
+ */
+export function readImageHead(path: string, bytes = 8192): Uint8Array {
+  const head = new Uint8Array(bytes);
+  let fd: number;
+  try {
+    fd = nodeFs.openSync(path, "r");
+  } catch (e) {
+    throw asFolioError(e, "open", path);
+  }
+  try {
+    return head.subarray(0, nodeFs.readSync(fd, head, 0, bytes, 0));
+  } catch (e) {
+    throw asFolioError(e, "read", path);
+  } finally {
+    nodeFs.closeSync(fd);
+  }
+}
+
+/**
  * struct FileStore - a {@link BackingStore} over a real file (a disk image) through node:fs.
  *
  * {@link FileStore.create} makes a new image of a given size (sparse where the file system
- * allows), {@link FileStore.open} opens an existing one at its current size. {@link
- * FileStore.flush} is fsync(2). Errors of the file system keep their code (ENOENT, EEXIST,
+ * allows), {@link FileStore.open} opens an existing one at its current size.
+ * {@link FileStore.flush} is fsync(2). Errors of the file system keep their code (ENOENT, EEXIST,
  * EACCES, ENOSPC, …) with the path attached; unknown ones become EIO.
  */
 export class FileStore implements BackingStore {

@@ -11,6 +11,12 @@ export class BlockDeviceSwap implements SwapBacking {
   readonly slots: number;
   private readonly blocksPerSlot: number;
 
+  /**
+   * Swap over `device`, for {@link @folio/core!AnonMemory.swapOn | AnonMemory.swapOn} (the page cache's `swapOn` builds one).
+   *
+   * @param device - The device whose blocks hold the slots, from block 0; its block size must
+   * divide 4 KiB (else EINVAL), and each slot takes 4 KiB of it.
+   */
   constructor(readonly device: BlockDevice) {
     if (device.blockSize > PAGE_SIZE || PAGE_SIZE % device.blockSize !== 0) {
       throw fail("EINVAL", `swap on ${device.name}: block size ${device.blockSize} does not divide the ${PAGE_SIZE}-byte page`);

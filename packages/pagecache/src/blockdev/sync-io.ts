@@ -18,7 +18,12 @@ export class SyncBlockIo {
    * checked (EINVAL names `owner`, the filesystem that needs it).
    */
   constructor(
+    /** The device read and written. */
     readonly device: BlockDevice,
+    /**
+     * The scheduler whose events complete the device's requests: each call runs it until its
+     * request is done.
+     */
     readonly scheduler: Scheduler,
     requiredBlockSize?: number,
     owner = "this filesystem",

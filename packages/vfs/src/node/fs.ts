@@ -15,18 +15,41 @@ import {
 
 export type { PathLike, TimeLike };
 
-/** COPYFILE_* flags of copyFile. */
+/** copyFile flag: fail with EEXIST if the destination exists. */
 export const COPYFILE_EXCL = 1;
+/** copyFile flag: clone if the filesystem can, else copy; Folio always copies. */
 export const COPYFILE_FICLONE = 2;
+/** copyFile flag: clone or fail; Folio filesystems cannot clone, so it fails (ENOSYS). */
 export const COPYFILE_FICLONE_FORCE = 4;
 
 /** `fs.constants` as on Linux, for the flags and modes Folio implements. */
 export const constants = Object.freeze({
   O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_DIRECTORY, O_NOFOLLOW, O_SYNC, O_DSYNC,
   S_IFMT, S_IFREG, S_IFDIR, S_IFLNK,
-  S_IRWXU: 0o700, S_IRUSR: 0o400, S_IWUSR: 0o200, S_IXUSR: 0o100,
-  S_IRWXG: 0o70, S_IRGRP: 0o40, S_IWGRP: 0o20, S_IXGRP: 0o10,
-  S_IRWXO: 0o7, S_IROTH: 0o4, S_IWOTH: 0o2, S_IXOTH: 0o1,
+  /** Owner: read, write and execute. */
+  S_IRWXU: 0o700,
+  /** Owner: read. */
+  S_IRUSR: 0o400,
+  /** Owner: write. */
+  S_IWUSR: 0o200,
+  /** Owner: execute (search, for a directory). */
+  S_IXUSR: 0o100,
+  /** Group: read, write and execute. */
+  S_IRWXG: 0o70,
+  /** Group: read. */
+  S_IRGRP: 0o40,
+  /** Group: write. */
+  S_IWGRP: 0o20,
+  /** Group: execute. */
+  S_IXGRP: 0o10,
+  /** Others: read, write and execute. */
+  S_IRWXO: 0o7,
+  /** Others: read. */
+  S_IROTH: 0o4,
+  /** Others: write. */
+  S_IWOTH: 0o2,
+  /** Others: execute. */
+  S_IXOTH: 0o1,
   F_OK, R_OK, W_OK, X_OK,
   COPYFILE_EXCL, COPYFILE_FICLONE, COPYFILE_FICLONE_FORCE,
 });
@@ -38,38 +61,65 @@ export type Mode = number | string;
 /** An encoding option: a Buffer encoding, or "buffer" for Buffers where Node allows it. */
 export type Encoding = BufferEncoding | "buffer" | null;
 
+/** Options of statSync, lstatSync and their promise forms. */
 export interface StatOptions {
+  /** Return {@link BigIntStats} (times also in ns). */
   bigint?: boolean;
+  /** With false, a missing path gives undefined instead of ENOENT (default true). */
   throwIfNoEntry?: boolean;
 }
+/** The options form of readSync and writeSync. */
 export interface ReadSyncOptions {
+  /** Where in the buffer to start; default 0. */
   offset?: number;
+  /** Bytes to transfer; default the rest of the buffer after `offset`. */
   length?: number;
+  /** File position; null (default) uses and advances the current position. */
   position?: number | bigint | null;
 }
+/** Options of readdirSync and `promises.readdir`. */
 export interface ReaddirOptions {
+  /** Encoding of the names; `"buffer"` gives Buffers. Default utf8. */
   encoding?: Encoding;
+  /** Return {@link Dirent}s instead of names. */
   withFileTypes?: boolean;
+  /** List the whole tree below `path`, names relative to it. */
   recursive?: boolean;
 }
+/** Options of mkdirSync and `promises.mkdir`. */
 export interface MkdirOptions {
+  /** Create missing parents; an existing directory is not an error. */
   recursive?: boolean;
+  /** Permission bits of the new directories, less the umask; default 0o777. */
   mode?: Mode;
 }
+/** Options of rmSync and `promises.rm`. */
 export interface RmOptions {
+  /** Ignore a missing path. */
   force?: boolean;
+  /** Remove directories and everything below them. */
   recursive?: boolean;
+  /** Accepted for Node compatibility and ignored: no VFS call fails transiently, so nothing is retried. */
   maxRetries?: number;
+  /** Accepted and ignored, as `maxRetries`. */
   retryDelay?: number;
 }
+/** Options of readFileSync and `promises.readFile`. */
 export interface ReadFileOptions {
+  /** Decode to a string in this encoding; default none (a Buffer). */
   encoding?: BufferEncoding | null;
+  /** Open flags; default `"r"`. */
   flag?: OpenMode;
 }
+/** Options of writeFileSync, appendFileSync and their promise forms. */
 export interface WriteFileOptions {
+  /** Encoding of string data; default utf8. */
   encoding?: BufferEncoding | null;
+  /** Mode of a file the call creates, less the umask; default 0o666. */
   mode?: Mode;
+  /** Open flags; default `"w"` (`"a"` for appendFile). */
   flag?: OpenMode;
+  /** fsync the file before closing it. */
   flush?: boolean;
 }
 
@@ -88,7 +138,11 @@ const encodeName = (name: string, encoding: Encoding | undefined): string | Buff
  */
 export function createNodeFs(vfs: Vfs) {
   const sync = createSyncFs(vfs);
-  return { ...sync, promises: createPromises(vfs, sync) };
+  return {
+    ...sync,
+    /** `fs.promises`: each call runs its synchronous counterpart as a scheduler event ({@link Vfs.defer}). */
+    promises: createPromises(vfs, sync),
+  };
 }
 
 /** The synchronous calls, constants, classes and stream constructors of {@link createNodeFs}. */
@@ -407,7 +461,10 @@ export function createSyncFs(vfs: Vfs) {
     }
     return encodeName(p, options(opts, {}).encoding);
   }
-  const realpathSync = Object.assign(realpathJs, { native: realpathNative });
+  const realpathSync = Object.assign(realpathJs, {
+    /** realpath(3): the VFS's own resolution of every symlink, as `fs.realpathSync.native`. */
+    native: realpathNative,
+  });
 
   /** truncateSync(path, len = 0), as Node does it: open "r+", ftruncate, close. */
   function truncateSync(path: PathLike | number, len = 0): void {
@@ -600,48 +657,158 @@ export function createSyncFs(vfs: Vfs) {
   }
 
   return {
+    /** `fs.constants`: {@link constants}. */
     constants,
+    /** The {@link Stats} class, as `fs.Stats`. */
     Stats,
+    /** The {@link BigIntStats} class. */
     BigIntStats,
+    /** The {@link Dirent} class, as `fs.Dirent`. */
     Dirent,
+    /** The {@link StatFs} class, as `fs.StatFs`. */
     StatFs,
+    /** The {@link ReadStream} class, as `fs.ReadStream`. */
     ReadStream,
+    /** The {@link WriteStream} class, as `fs.WriteStream`. */
     WriteStream,
+    /**
+     * openSync(path, flags = "r", mode = 0o666): opens (creating with O_CREAT, mode less the umask)
+     * and returns the lowest free descriptor from 3 up.
+     */
     openSync,
+    /** closeSync(fd): closes the descriptor; EBADF if it is not open. */
     closeSync,
+    /**
+     * readSync(fd, buffer, offset, length, position) or readSync(fd, buffer, { offset, length,
+     * position }): bytes read, 0 at end of file; position null (or -1) reads at and advances the
+     * file position.
+     */
     readSync,
+    /**
+     * writeSync(fd, buffer, offset?, length?, position?), writeSync(fd, buffer, options) or
+     * writeSync(fd, string, position?, encoding?): bytes written (all of them).
+     */
     writeSync,
+    /**
+     * statSync(path, { bigint, throwIfNoEntry }): {@link Stats} (or {@link BigIntStats}) of the
+     * file, symlinks followed; undefined for a missing path with `throwIfNoEntry: false`.
+     */
     statSync,
+    /** lstatSync(path, options): as `statSync`, but a final symlink is stat'ed itself. */
     lstatSync,
+    /** fstatSync(fd, { bigint }): stat of an open descriptor. */
     fstatSync,
+    /** statfsSync(path): {@link StatFs} of the filesystem holding `path`. */
     statfsSync,
+    /**
+     * readdirSync(path, { encoding, withFileTypes, recursive }): names (or Buffers, or
+     * {@link Dirent}s), sorted by name bytes, without "." and "..".
+     */
     readdirSync,
+    /**
+     * mkdirSync(path, mode | { recursive, mode }): creates a directory; with `recursive` creates
+     * missing parents and returns the first directory created (or undefined).
+     */
     mkdirSync,
+    /**
+     * rmdirSync(path, { recursive }): removes an empty directory (ENOTEMPTY otherwise); `recursive`
+     * removes a tree, as Node's deprecated option does.
+     */
     rmdirSync,
+    /**
+     * rmSync(path, { recursive, force }): removes a file, symlink or (with `recursive`) directory
+     * tree; `force` ignores a missing path.
+     */
     rmSync,
+    /** unlinkSync(path): removes a name of a non-directory; the inode lives on while open. */
     unlinkSync,
+    /**
+     * renameSync(oldPath, newPath): renames within a mount, replacing a compatible target; EXDEV
+     * across mounts.
+     */
     renameSync,
+    /** linkSync(existingPath, newPath): adds a name for a non-directory. */
     linkSync,
+    /**
+     * symlinkSync(target, path, type?): creates a symbolic link holding `target` as given; `type`
+     * only matters on Windows and is ignored.
+     */
     symlinkSync,
+    /**
+     * readlinkSync(path, { encoding }): the target of a symbolic link; EINVAL if `path` is not one.
+     */
     readlinkSync,
+    /**
+     * realpathSync(path, { encoding }): the canonical path by Node's JavaScript algorithm (lstat
+     * each component, splice in link targets); `realpathSync.native` is realpath(3).
+     */
     realpathSync,
+    /**
+     * truncateSync(path, len = 0): truncates or zero-extends the file to `len` bytes (open "r+",
+     * ftruncate, close, as Node).
+     */
     truncateSync,
+    /**
+     * ftruncateSync(fd, len = 0): as `truncateSync` on a descriptor of a regular file open
+     * for writing (else EINVAL).
+     */
     ftruncateSync,
+    /**
+     * fsyncSync(fd): makes the file durable as its filesystem's persistence model says; EIO once
+     * for each writeback error this open file has not seen.
+     */
     fsyncSync,
+    /** fdatasyncSync(fd): as `fsyncSync`, but only what is needed to read the data back. */
     fdatasyncSync,
+    /**
+     * readFileSync(path | fd, { encoding, flag }): the whole file (from a descriptor: from its
+     * position), as a Buffer or, with an encoding, a string.
+     */
     readFileSync,
+    /**
+     * writeFileSync(path | fd, data, { encoding, mode, flag, flush }): replaces the file's contents
+     * (flag "w"), creating it with `mode`; `flush` fsyncs before closing.
+     */
     writeFileSync,
+    /**
+     * appendFileSync(path | fd, data, options): as `writeFileSync` with flag "a": writes at
+     * the end.
+     */
     appendFileSync,
+    /**
+     * copyFileSync(src, dest, mode): copies the bytes and mode as libuv does; EEXIST with
+     * COPYFILE_EXCL; copying a file onto itself does nothing.
+     */
     copyFileSync,
+    /**
+     * accessSync(path, mode = F_OK): throws EACCES unless the caller's credentials allow every
+     * access in `mode` (ENOENT if missing).
+     */
     accessSync,
+    /** existsSync(path): whether `path` exists and is reachable; never throws. */
     existsSync,
+    /**
+     * utimesSync(path, atime, mtime): sets the times (seconds or Dates, microsecond precision as
+     * libuv), symlinks followed.
+     */
     utimesSync,
+    /** lutimesSync(path, atime, mtime): as `utimesSync` on the link itself. */
     lutimesSync,
+    /** futimesSync(fd, atime, mtime): as `utimesSync` on an open descriptor. */
     futimesSync,
+    /**
+     * chmodSync(path, mode): sets the permission bits; only the owner or root (EPERM otherwise).
+     */
     chmodSync,
+    /** fchmodSync(fd, mode): as `chmodSync` on an open descriptor. */
     fchmodSync,
+    /**
+     * chownSync(path, uid, gid): sets owner and group (-1 keeps one); only root gives files away.
+     */
     chownSync,
+    /** lchownSync(path, uid, gid): as `chownSync` on the link itself. */
     lchownSync,
+    /** fchownSync(fd, uid, gid): as `chownSync` on an open descriptor. */
     fchownSync,
     /** A Readable over the file (Node's ReadStream): options flags, encoding, fd, mode, autoClose, emitClose, start, end (inclusive), highWaterMark. */
     createReadStream(path: PathLike | null, opts?: ReadStreamOptions | BufferEncoding): ReadStream {

@@ -9,21 +9,29 @@ import {
 
 /** What FileHandle.read resolves to. */
 export interface ReadResult<T extends NodeJS.ArrayBufferView> {
+  /** Bytes read; 0 at end of file. */
   bytesRead: number;
+  /** The buffer read into (the one passed, or the one allocated). */
   buffer: T;
 }
 
 /** What FileHandle.write resolves to. */
 export interface WriteResult<T> {
+  /** Bytes written: all of them, as the VFS never writes short. */
   bytesWritten: number;
+  /** The data written, as passed. */
   buffer: T;
 }
 
 /** Options of FileHandle.read. */
 export interface FileReadOptions<T extends NodeJS.ArrayBufferView = Buffer> {
+  /** Buffer to read into; default a new 16 KiB Buffer. */
   buffer?: T;
+  /** Where in `buffer` to start; default 0. */
   offset?: number;
+  /** Bytes to read; default the rest of `buffer` after `offset`. */
   length?: number;
+  /** File position to read at; null or absent reads at and advances the current position. */
   position?: number | bigint | null;
 }
 
@@ -37,6 +45,7 @@ export class FileHandle {
   readonly #vfs: Vfs;
   readonly #fs: NodeFsSync;
 
+  /** Made by `promises.open` around the descriptor it opened; the handle owns `fd` until `close`. */
   constructor(vfs: Vfs, fs: NodeFsSync, fd: number) {
     this.#vfs = vfs;
     this.#fs = fs;
@@ -139,32 +148,39 @@ export class FileHandle {
     });
   }
 
+  /** fstat of the descriptor: {@link Stats}, or {@link BigIntStats} with `bigint: true`. */
   stat(options?: { bigint?: false } | null): Promise<Stats>;
   stat(options: { bigint: true }): Promise<BigIntStats>;
   stat(options?: { bigint?: boolean } | null): Promise<Stats | BigIntStats> {
     return this.#op("fstat", (fd) => this.#fs.fstatSync(fd, options ?? null));
   }
 
+  /** Truncates or extends the file to `len` bytes (ftruncate); the descriptor must be open for writing. */
   truncate(len = 0): Promise<void> {
     return this.#op("ftruncate", (fd) => this.#fs.ftruncateSync(fd, len));
   }
 
+  /** fsync: the file's data and inode made durable as its filesystem's persistence model says; rejects with EIO once per unseen writeback error. */
   sync(): Promise<void> {
     return this.#op("fsync", (fd) => this.#fs.fsyncSync(fd));
   }
 
+  /** fdatasync: as {@link sync}, but only what is needed to read the data back. */
   datasync(): Promise<void> {
     return this.#op("fdatasync", (fd) => this.#fs.fdatasyncSync(fd));
   }
 
+  /** Sets the permission bits (fchmod); only the owner or root may. */
   chmod(mode: Mode): Promise<void> {
     return this.#op("fchmod", (fd) => this.#fs.fchmodSync(fd, mode));
   }
 
+  /** Sets the owner and group (fchown); -1 leaves one unchanged. */
   chown(uid: number, gid: number): Promise<void> {
     return this.#op("fchown", (fd) => this.#fs.fchownSync(fd, uid, gid));
   }
 
+  /** Sets the access and modification times (futimes); times as Node takes them, in seconds or Dates. */
   utimes(atime: TimeLike, mtime: TimeLike): Promise<void> {
     return this.#op("futime", (fd) => this.#fs.futimesSync(fd, atime, mtime));
   }
@@ -182,6 +198,7 @@ export class FileHandle {
     return this.#op("write", (fd) => this.#fs.writeFileSync(fd, data, options));
   }
 
+  /** Writes `data` at the end of the file. */
   appendFile(data: string | NodeJS.ArrayBufferView, options?: WriteFileOptions | BufferEncoding | null): Promise<void> {
     return this.#op("write", (fd) => this.#fs.appendFileSync(fd, data, options));
   }
@@ -196,6 +213,7 @@ export class FileHandle {
     });
   }
 
+  /** `await using` support: closes the handle. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -246,36 +264,70 @@ export function createPromises(vfs: Vfs, fs: NodeFsSync) {
   }
 
   return {
+    /** `fs.constants`, as on the synchronous API. */
     constants: fs.constants,
+    /** The {@link FileHandle} class. */
     FileHandle,
     /** Opens a file; resolves to a {@link FileHandle}. */
     open: (path: PathLike, flags?: OpenMode | null, mode?: Mode | null): Promise<FileHandle> => run("open", () => new FileHandle(vfs, fs, fs.openSync(path, flags, mode))),
+    /**
+     * readFile(path | handle, options): as readFileSync, as an event; a {@link FileHandle} reads
+     * from its position.
+     */
     readFile,
+    /**
+     * writeFile(path | handle, data, options): as writeFileSync, as an event; a {@link FileHandle}
+     * writes at its position.
+     */
     writeFile: (path: PathLike | FileHandle, data: string | NodeJS.ArrayBufferView, options?: WriteFileOptions | BufferEncoding | null): Promise<void> =>
       path instanceof FileHandle ? path.writeFile(data, options) : run("writeFile", () => fs.writeFileSync(path, data, options)),
+    /** appendFile(path | handle, data, options): as appendFileSync, as an event. */
     appendFile: (path: PathLike | FileHandle, data: string | NodeJS.ArrayBufferView, options?: WriteFileOptions | BufferEncoding | null): Promise<void> =>
       path instanceof FileHandle ? path.appendFile(data, options) : run("appendFile", () => fs.appendFileSync(path, data, options)),
+    /** stat(path, { bigint }): as statSync, as an event. */
     stat,
+    /** lstat(path, { bigint }): as lstatSync, as an event. */
     lstat,
+    /** statfs(path): as statfsSync, as an event. */
     statfs: (path: PathLike): Promise<StatFs> => run("statfs", () => fs.statfsSync(path)),
+    /** readdir(path, options): as readdirSync, as an event. */
     readdir,
+    /**
+     * mkdir(path, options): as mkdirSync, as an event; resolves to the first directory created with
+     * `recursive`.
+     */
     mkdir: (path: PathLike, options?: Mode | MkdirOptions | null): Promise<string | undefined> => run("mkdir", () => fs.mkdirSync(path, options)),
+    /** rm(path, { recursive, force }): as rmSync, as an event. */
     rm: (path: PathLike, options?: RmOptions): Promise<void> => run("rm", () => fs.rmSync(path, options)),
+    /** rmdir(path, { recursive }): as rmdirSync, as an event. */
     rmdir: (path: PathLike, options?: { recursive?: boolean }): Promise<void> => run("rmdir", () => fs.rmdirSync(path, options)),
+    /** unlink(path): as unlinkSync, as an event. */
     unlink: (path: PathLike): Promise<void> => run("unlink", () => fs.unlinkSync(path)),
+    /** rename(oldPath, newPath): as renameSync, as an event. */
     rename: (oldPath: PathLike, newPath: PathLike): Promise<void> => run("rename", () => fs.renameSync(oldPath, newPath)),
+    /** link(existingPath, newPath): as linkSync, as an event. */
     link: (existingPath: PathLike, newPath: PathLike): Promise<void> => run("link", () => fs.linkSync(existingPath, newPath)),
+    /** symlink(target, path, type?): as symlinkSync, as an event. */
     symlink: (target: PathLike, path: PathLike, type?: string | null): Promise<void> => run("symlink", () => fs.symlinkSync(target, path, type)),
+    /** readlink(path, options): as readlinkSync, as an event. */
     readlink: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("readlink", () => fs.readlinkSync(path, options)),
     /** realpath(3), as Node's promise realpath (not the JavaScript algorithm of realpathSync). */
     realpath: (path: PathLike, options?: { encoding?: BufferEncoding | null } | BufferEncoding | null): Promise<string> => run("realpath", () => fs.realpathSync.native(path, options)),
+    /** truncate(path, len = 0): as truncateSync, as an event. */
     truncate: (path: PathLike, len = 0): Promise<void> => run("truncate", () => fs.truncateSync(path, len)),
+    /** copyFile(src, dest, mode): as copyFileSync, as an event. */
     copyFile: (src: PathLike, dest: PathLike, mode?: number | null): Promise<void> => run("copyFile", () => fs.copyFileSync(src, dest, mode)),
+    /** access(path, mode = F_OK): as accessSync, as an event; rejects with EACCES or ENOENT. */
     access: (path: PathLike, mode?: number | null): Promise<void> => run("access", () => fs.accessSync(path, mode)),
+    /** utimes(path, atime, mtime): as utimesSync, as an event. */
     utimes: (path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> => run("utimes", () => fs.utimesSync(path, atime, mtime)),
+    /** lutimes(path, atime, mtime): as lutimesSync, as an event. */
     lutimes: (path: PathLike, atime: TimeLike, mtime: TimeLike): Promise<void> => run("lutimes", () => fs.lutimesSync(path, atime, mtime)),
+    /** chmod(path, mode): as chmodSync, as an event. */
     chmod: (path: PathLike, mode: Mode): Promise<void> => run("chmod", () => fs.chmodSync(path, mode)),
+    /** chown(path, uid, gid): as chownSync, as an event. */
     chown: (path: PathLike, uid: number, gid: number): Promise<void> => run("chown", () => fs.chownSync(path, uid, gid)),
+    /** lchown(path, uid, gid): as lchownSync, as an event. */
     lchown: (path: PathLike, uid: number, gid: number): Promise<void> => run("lchown", () => fs.lchownSync(path, uid, gid)),
   };
 }

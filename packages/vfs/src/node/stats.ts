@@ -14,24 +14,31 @@ const S_IFSOCK = 0o140000;
 abstract class StatsBase<T extends number | bigint> {
   abstract readonly mode: T;
 
+  /** Whether `mode` says regular file. */
   isFile(): boolean {
     return this.type() === S_IFREG;
   }
+  /** Whether `mode` says directory. */
   isDirectory(): boolean {
     return this.type() === S_IFDIR;
   }
+  /** Whether `mode` says symbolic link (only from lstat: stat follows links). */
   isSymbolicLink(): boolean {
     return this.type() === S_IFLNK;
   }
+  /** Whether `mode` says block device: never, Folio filesystems have none. */
   isBlockDevice(): boolean {
     return this.type() === S_IFBLK;
   }
+  /** Whether `mode` says character device: never, Folio filesystems have none. */
   isCharacterDevice(): boolean {
     return this.type() === S_IFCHR;
   }
+  /** Whether `mode` says FIFO: never, Folio filesystems have none. */
   isFIFO(): boolean {
     return this.type() === S_IFIFO;
   }
+  /** Whether `mode` says socket: never, Folio filesystems have none. */
   isSocket(): boolean {
     return this.type() === S_IFSOCK;
   }
@@ -42,25 +49,44 @@ abstract class StatsBase<T extends number | bigint> {
 
 /** Node's fs.Stats: the same fields in the same order, times in ms (with sub-ms fraction) and as Dates. */
 export class Stats extends StatsBase<number> {
+  /** Device number: the id of the mount the file is on. */
   readonly dev: number;
+  /** File type and permission bits (S_IFMT and 0o7777). */
   readonly mode: number;
+  /** Names linking to the inode. */
   readonly nlink: number;
+  /** Owner user id. */
   readonly uid: number;
+  /** Owner group id. */
   readonly gid: number;
+  /** Always 0: there are no device files. */
   readonly rdev: number;
+  /** Preferred I/O size: 4096, the page the cache works in. */
   readonly blksize: number;
+  /** Inode number, unique within the mount. */
   readonly ino: number;
+  /** Size in bytes (a symlink: its target's length). */
   readonly size: number;
+  /** 512-byte blocks allocated to the file. */
   readonly blocks: number;
+  /** Last access, in ms since the epoch (with the sub-ms fraction). */
   readonly atimeMs: number;
+  /** Last data change, in ms since the epoch (with the sub-ms fraction). */
   readonly mtimeMs: number;
+  /** Last inode or data change, in ms since the epoch (with the sub-ms fraction). */
   readonly ctimeMs: number;
+  /** Creation, in ms since the epoch (with the sub-ms fraction). */
   readonly birthtimeMs: number;
+  /** {@link atimeMs} as a Date (whole ms). */
   readonly atime: Date;
+  /** {@link mtimeMs} as a Date (whole ms). */
   readonly mtime: Date;
+  /** {@link ctimeMs} as a Date (whole ms). */
   readonly ctime: Date;
+  /** {@link birthtimeMs} as a Date (whole ms). */
   readonly birthtime: Date;
 
+  /** Made by stat, lstat and fstat from the VFS's {@link FileStat}. */
   constructor(s: FileStat) {
     super();
     this.dev = s.dev;
@@ -86,29 +112,52 @@ export class Stats extends StatsBase<number> {
 
 /** Node's BigIntStats (`stat(p, { bigint: true })`): bigint fields, and times also in ns. */
 export class BigIntStats extends StatsBase<bigint> {
+  /** Device number: the id of the mount the file is on. */
   readonly dev: bigint;
+  /** File type and permission bits (S_IFMT and 0o7777). */
   readonly mode: bigint;
+  /** Names linking to the inode. */
   readonly nlink: bigint;
+  /** Owner user id. */
   readonly uid: bigint;
+  /** Owner group id. */
   readonly gid: bigint;
+  /** Always 0: there are no device files. */
   readonly rdev: bigint;
+  /** Preferred I/O size: 4096, the page the cache works in. */
   readonly blksize: bigint;
+  /** Inode number, unique within the mount. */
   readonly ino: bigint;
+  /** Size in bytes (a symlink: its target's length). */
   readonly size: bigint;
+  /** 512-byte blocks allocated to the file. */
   readonly blocks: bigint;
+  /** Last access, in ms since the epoch, truncated. */
   readonly atimeMs: bigint;
+  /** Last data change, in ms since the epoch, truncated. */
   readonly mtimeMs: bigint;
+  /** Last inode or data change, in ms since the epoch, truncated. */
   readonly ctimeMs: bigint;
+  /** Creation, in ms since the epoch, truncated. */
   readonly birthtimeMs: bigint;
+  /** Last access, in ns since the epoch. */
   readonly atimeNs: bigint;
+  /** Last data change, in ns since the epoch. */
   readonly mtimeNs: bigint;
+  /** Last inode or data change, in ns since the epoch. */
   readonly ctimeNs: bigint;
+  /** Creation, in ns since the epoch. */
   readonly birthtimeNs: bigint;
+  /** {@link atimeMs} as a Date (whole ms). */
   readonly atime: Date;
+  /** {@link mtimeMs} as a Date (whole ms). */
   readonly mtime: Date;
+  /** {@link ctimeMs} as a Date (whole ms). */
   readonly ctime: Date;
+  /** {@link birthtimeMs} as a Date (whole ms). */
   readonly birthtime: Date;
 
+  /** Made by stat, lstat and fstat with `bigint: true`, from the VFS's {@link FileStat}. */
   constructor(s: FileStat) {
     super();
     const b = (n: number) => BigInt(Math.floor(n));
@@ -147,6 +196,7 @@ export class Dirent {
   readonly path: string;
   readonly #type: FileType;
 
+  /** Made by readdir with `withFileTypes`, from the directory entry's name and type. */
   constructor(name: string, parentPath: string, type: FileType) {
     this.name = name;
     this.parentPath = parentPath;
@@ -154,24 +204,31 @@ export class Dirent {
     this.#type = type;
   }
 
+  /** Whether the entry is a regular file. */
   isFile(): boolean {
     return this.#type === FileType.Regular;
   }
+  /** Whether the entry is a directory. */
   isDirectory(): boolean {
     return this.#type === FileType.Directory;
   }
+  /** Whether the entry is a symbolic link (entries are never followed). */
   isSymbolicLink(): boolean {
     return this.#type === FileType.Symlink;
   }
+  /** Always false: Folio filesystems have no block devices. */
   isBlockDevice(): boolean {
     return false;
   }
+  /** Always false: Folio filesystems have no character devices. */
   isCharacterDevice(): boolean {
     return false;
   }
+  /** Always false: Folio filesystems have no FIFOs. */
   isFIFO(): boolean {
     return false;
   }
+  /** Always false: Folio filesystems have no sockets. */
   isSocket(): boolean {
     return false;
   }
@@ -179,14 +236,22 @@ export class Dirent {
 
 /** Node's fs.StatFs. `type` is 0: Folio filesystems have no magic numbers. */
 export class StatFs {
+  /** Filesystem magic number: always 0. */
   readonly type = 0;
+  /** Block size in bytes. */
   readonly bsize: number;
+  /** Total data blocks, in `bsize` units. */
   readonly blocks: number;
+  /** Free blocks. */
   readonly bfree: number;
+  /** Free blocks available to unprivileged users. */
   readonly bavail: number;
+  /** Total inodes. */
   readonly files: number;
+  /** Free inodes. */
   readonly ffree: number;
 
+  /** Made by statfs from the filesystem's {@link @folio/fs-api!StatFs | StatFs}. */
   constructor(s: FsStatFs) {
     this.bsize = s.bsize;
     this.blocks = s.blocks;

@@ -4,31 +4,43 @@ import { integer, outOfRange, toFd, toFlags, toMode, toPath, type PathLike } fro
 
 /** Options of createReadStream, as Node's. */
 export interface ReadStreamOptions {
+  /** Open flags, as a string (`"r"`, …) or number; default `"r"`. */
   flags?: string | number;
+  /** Decode chunks to strings in this encoding; default none (Buffers). */
   encoding?: BufferEncoding | null;
   /** Read from this open descriptor instead of opening `path`. */
   fd?: number | null;
+  /** Mode for a file the open creates; default 0o666 (before the umask). */
   mode?: number | string;
   /** Close the descriptor when the stream ends or fails (default true). */
   autoClose?: boolean;
+  /** Emit `close` after the stream is destroyed (default true). */
   emitClose?: boolean;
   /** First byte to read; without it reading starts at the descriptor's position. */
   start?: number;
   /** Last byte to read, inclusive (default: to end of file). */
   end?: number;
+  /** Most bytes read per chunk; default 64 KiB. */
   highWaterMark?: number;
 }
 
 /** Options of createWriteStream, as Node's. */
 export interface WriteStreamOptions {
+  /** Open flags, as a string (`"w"`, `"a"`, …) or number; default `"w"`. */
   flags?: string | number;
+  /** Encoding of string chunks; default utf8. */
   encoding?: BufferEncoding | null;
+  /** Write to this open descriptor instead of opening `path`. */
   fd?: number | null;
+  /** Mode for a file the open creates; default 0o666 (before the umask). */
   mode?: number | string;
+  /** Close the descriptor when the stream finishes or fails (default true). */
   autoClose?: boolean;
+  /** Emit `close` after the stream is destroyed (default true). */
   emitClose?: boolean;
   /** Byte at which writing starts; without it writes go to the descriptor's position. */
   start?: number;
+  /** Bytes buffered before `write` returns false; default 16 KiB. */
   highWaterMark?: number;
   /** fsync before the stream closes. */
   flush?: boolean;
@@ -46,15 +58,23 @@ export class ReadStream extends Readable {
   readonly path: string | undefined;
   /** The descriptor, once open. */
   fd: number | null;
+  /** The open flags in use. */
   readonly flags: number;
+  /** The creation mode in use. */
   readonly mode: number;
+  /** First byte to read, or undefined to read from the descriptor's position. */
   readonly start: number | undefined;
+  /** Last byte to read, inclusive; Infinity for end of file. */
   readonly end: number;
   /** Next byte to read (undefined: the descriptor's position). */
   pos: number | undefined;
   private readonly vfs: Vfs;
   private readonly autoClose: boolean;
 
+  /**
+   * Made by `createReadStream`. Validates the options as Node does (ERR_OUT_OF_RANGE for
+   * `start` beyond `end`); the file is opened in {@link _construct}, not here.
+   */
   constructor(vfs: Vfs, path: PathLike | null, options: ReadStreamOptions = {}) {
     const autoClose = options.autoClose ?? true;
     super({ highWaterMark: options.highWaterMark ?? 64 * 1024, encoding: options.encoding ?? undefined, emitClose: options.emitClose ?? true, autoDestroy: autoClose });
@@ -75,6 +95,7 @@ export class ReadStream extends Readable {
     return this.fd === null;
   }
 
+  /** Stream hook: opens `path` as a scheduler event (unless given a descriptor), then emits `open` and `ready`. */
   override _construct(callback: (error?: Error | null) => void): void {
     if (this.fd !== null) {
       callback();
@@ -91,6 +112,7 @@ export class ReadStream extends Readable {
     );
   }
 
+  /** Stream hook: reads up to `size` bytes (not past `end`) as a scheduler event and pushes them; pushes end at EOF. */
   override _read(size: number): void {
     const want = Math.min(size, this.pos !== undefined ? this.end - this.pos + 1 : this.end - this.bytesRead + 1);
     if (want <= 0) {
@@ -113,6 +135,7 @@ export class ReadStream extends Readable {
     );
   }
 
+  /** Stream hook: closes the descriptor with `autoClose`, then reports `error`. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     closeFor(this.vfs, this.autoClose ? this.fd : null, error, callback);
     if (this.autoClose) this.fd = null;
@@ -133,10 +156,15 @@ export class ReadStream extends Readable {
 export class WriteStream extends Writable {
   /** Bytes written so far. */
   bytesWritten = 0;
+  /** The path opened (undefined when constructed from a descriptor). */
   readonly path: string | undefined;
+  /** The descriptor, once open; null before and after (with `autoClose`). */
   fd: number | null;
+  /** The open flags in use. */
   readonly flags: number;
+  /** The creation mode in use. */
   readonly mode: number;
+  /** First byte written, or undefined to write at the descriptor's position. */
   readonly start: number | undefined;
   /** Next byte to write (undefined: the descriptor's position). */
   pos: number | undefined;
@@ -144,6 +172,7 @@ export class WriteStream extends Writable {
   private readonly autoClose: boolean;
   private readonly flush: boolean;
 
+  /** Made by `createWriteStream`. Validates the options as Node does; the file is opened in {@link _construct}. */
   constructor(vfs: Vfs, path: PathLike | null, options: WriteStreamOptions = {}) {
     const autoClose = options.autoClose ?? true;
     super({ highWaterMark: options.highWaterMark ?? 16 * 1024, defaultEncoding: options.encoding ?? "utf8", emitClose: options.emitClose ?? true, autoDestroy: autoClose, decodeStrings: true });
@@ -163,6 +192,7 @@ export class WriteStream extends Writable {
     return this.fd === null;
   }
 
+  /** Stream hook: opens `path` as a scheduler event (unless given a descriptor), then emits `open` and `ready`. */
   override _construct(callback: (error?: Error | null) => void): void {
     if (this.fd !== null) {
       callback();
@@ -179,14 +209,17 @@ export class WriteStream extends Writable {
     );
   }
 
+  /** Stream hook: writes all of `chunk` as a scheduler event, at `start` onward if given. */
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.writeBytes(chunk, callback);
   }
 
+  /** Stream hook: writes the buffered chunks as one write. */
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
     this.writeBytes(Buffer.concat(chunks.map((c) => c.chunk)), callback);
   }
 
+  /** Stream hook: with `flush`, fsyncs the file before the stream finishes. */
   override _final(callback: (error?: Error | null) => void): void {
     if (!this.flush || this.fd === null) {
       callback();
@@ -196,6 +229,7 @@ export class WriteStream extends Writable {
     this.vfs.defer("fsync (write stream)", () => this.vfs.fsync(fd)).then(() => callback(), (e: Error) => callback(e));
   }
 
+  /** Stream hook: closes the descriptor with `autoClose`, then reports `error`. */
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     closeFor(this.vfs, this.autoClose ? this.fd : null, error, callback);
     if (this.autoClose) this.fd = null;

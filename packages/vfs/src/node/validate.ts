@@ -205,12 +205,29 @@ export function options<T extends object>(opts: unknown, defaults: T): T & { enc
 
 /** A Node SystemError (ERR_FS_EISDIR and friends): positive errno, `info`, a message naming the call. */
 export class NodeSystemError extends Error {
+  /** Node's error key, such as `ERR_FS_EISDIR`. */
   readonly code: string;
+  /** The positive errno of the underlying error, as Node reports it in a SystemError. */
   readonly errno: number;
+  /** The call that failed. */
   readonly syscall: string;
+  /** The path it was given. */
   readonly path: string;
-  readonly info: { code: string; message: string; path: string; syscall: string; errno: number };
+  /** The underlying system error, as Node's `err.info`. */
+  readonly info: {
+    /** Its code, such as `EISDIR`. */
+    code: string;
+    /** libuv's description of the code. */
+    message: string;
+    /** The path. */
+    path: string;
+    /** The call. */
+    syscall: string;
+    /** Its positive errno. */
+    errno: number;
+  };
 
+  /** Builds Node's message: `prefix: syscall returned CODE (message) path`; `key` becomes {@link code}. */
   constructor(key: string, prefix: string, info: { code: string; message: string; path: string; syscall: string; errno: number }) {
     super(`${prefix}: ${info.syscall} returned ${info.code} (${info.message}) ${info.path}`);
     this.name = "SystemError";

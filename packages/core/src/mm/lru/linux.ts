@@ -60,17 +60,23 @@ export function inactiveRatio(pages: number): number {
 
 /** The counters of the policy, named as in /proc/vmstat. */
 export type LinuxCounters = {
+  /** Refaults of evicted file pages (a shadow entry was found when the page came back). */
   workingset_refault_file: number;
+  /** Refaults that activated the page at once, because its refault distance fit the active list. */
   workingset_activate_file: number;
+  /** Refaults of pages that were in the workingset when evicted (PG_workingset set again). */
   workingset_restore_file: number;
   /** Activations by access or second chance (not counting refault activations). */
   pgactivate: number;
+  /** Pages moved from the active to the inactive list to rebalance them. */
   pgdeactivate: number;
   /** Pages evicted. */
   pgsteal_file: number;
   /** The non-resident age clock (lruvec->nonresident_age). */
   nonresident_age: number;
+  /** Pages on the inactive list now. */
   nr_inactive_file: number;
+  /** Pages on the active list now. */
   nr_active_file: number;
 };
 
@@ -185,7 +191,7 @@ export class LinuxPolicy implements EvictionPolicy {
   /**
    * The page could not go (dirty, locked): it is put back at the inactive head with its
    * PG_workingset bit, and its eviction is not counted. The cache may keep several victims aside
-   * before putting them back; the last {@link PENDING_LIMIT} victims are remembered for this.
+   * before putting them back; the last `PENDING_LIMIT` (4096) victims are remembered for this.
    */
   keep(key: number): number {
     const pool = this.pool;
@@ -227,7 +233,18 @@ export class LinuxPolicy implements EvictionPolicy {
   }
 
   /** Both lists from head to tail, with the referenced and workingset pages. */
-  snapshot(): { capacity: number; inactive: number[]; active: number[]; referenced: number[]; workingset: number[] } {
+  snapshot(): {
+    /** Pages the policy was sized for (its {@link resize}). */
+    capacity: number;
+    /** Keys on the inactive list, head (newest) first. */
+    inactive: number[];
+    /** Keys on the active list, head first. */
+    active: number[];
+    /** Keys, of either list, with PG_referenced set. */
+    referenced: number[];
+    /** Keys, of either list, with PG_workingset set. */
+    workingset: number[];
+  } {
     const inactive = this.pool.keysOf(INACTIVE);
     const active = this.pool.keysOf(ACTIVE);
     const all = [...inactive, ...active];

@@ -19,6 +19,10 @@ export const NIL = -1;
 /** Not on any list. */
 export const NO_LIST = 255;
 
+/**
+ * Nodes on up to 255 intrusive lists with a key index; see the module comment above for the layout
+ * and costs. Each eviction policy owns one pool and decides what its lists and bits mean.
+ */
 export class NodePool {
   /** The key of each node. */
   keys: Float64Array;
@@ -45,6 +49,10 @@ export class NodePool {
   private freeHead = NIL;
   private used = 0;
 
+  /**
+   * `lists` lists (at most 255, the list number is a byte); `initialNodes` is only the first
+   * capacity, which doubles as nodes are added.
+   */
   constructor(lists: number, initialNodes = 64) {
     const n = Math.max(4, initialNodes);
     this.keys = new Float64Array(n);

@@ -81,6 +81,10 @@ export class AddressSpace {
   /** Bound once, so a fault-around allocates no closure. */
   private readonly mapAround: MapPageSink = (folio, pgoff) => this.mapAroundPage(folio, pgoff);
 
+  /**
+   * Called by {@link UserMemory.createAddressSpace} with a fresh `id`; builds the space's page
+   * tables.
+   */
   constructor(
     private readonly mm: UserMemory,
     /** Address space id: the memdesc reference of its page-table frames. */

@@ -30,6 +30,10 @@ export class MemoryAccessError extends FolioError {
   /** Whether a load or a store faulted. */
   readonly access: AccessKind;
 
+  /**
+   * Built by the access and fault paths of {@link AddressSpace}; the message reads `CODE: SIGNAL on
+   * a load|store at 0xADDR: why`.
+   */
   constructor(code: ErrorCode, signal: AccessSignal, access: AccessKind, address: number, why: string) {
     super(code, `${signal} on a ${access} at 0x${address.toString(16)}: ${why}`);
     this.name = "MemoryAccessError";

@@ -77,6 +77,10 @@ export class PageTables {
   private lastKey = -1;
   private lastTable: Int32Array | undefined;
 
+  /**
+   * Called by {@link AddressSpace}'s constructor: one set of page tables per address space, whose
+   * frames are charged to `PageTables` and tagged with the space's id.
+   */
   constructor(
     private readonly memory: PhysicalMemory,
     private readonly pages: PageAllocator,

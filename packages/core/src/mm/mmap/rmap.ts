@@ -46,6 +46,7 @@ export class ReverseMap {
   /** VMAs by the owner id of the folios they may map: a file's mapping id (i_mmap), a region's id (anon_vma). */
   private readonly vmasByOwner = new Map<number, Vma[]>();
 
+  /** Called by {@link UserMemory}'s constructor: one reverse map per machine. */
   constructor(
     private readonly mm: UserMemory,
     private readonly folios: FolioTable,

@@ -55,14 +55,26 @@ export class UserMemory {
   /** Bit `o` set: anonymous faults may allocate folios of order `o` (the enabled mTHP sizes). */
   private thpOrderMask = 1 << HPAGE_PMD_ORDER;
 
+  /**
+   * Built once per machine at boot ({@link Machine.boot}), which then connects {@link hugetlb} and
+   * the transparent huge page settings; reach it as `machine.mm`.
+   */
   constructor(
+    /** The simulated RAM that user accesses read and write. */
     readonly memory: PhysicalMemory,
+    /** The struct page table, for page-table frames and the frames user pages map. */
     readonly memmap: MemMap,
+    /** The page allocator that page tables come from. */
     readonly pages: PageAllocator,
+    /** The folio table of every folio a user page maps. */
     readonly folios: FolioTable,
+    /** The owner registry: who answers a fault, a `dirty` or a `release` for a mapped folio. */
     readonly owners: OwnerRegistry,
+    /** Reclaim, which learns of accesses through page-table entries. */
     readonly reclaim: Reclaim,
+    /** Anonymous memory, whose regions back private and anonymous mappings. */
     readonly anon: AnonMemory,
+    /** The counters (faults, PageTables, FileMapped) this subsystem updates. */
     readonly vm: VmStat,
   ) {
     this.rmap = new ReverseMap(this, folios, owners);

@@ -94,6 +94,10 @@ export interface MappableFile {
  * region and file, so pages keep their index.
  */
 export class Vma {
+  /**
+   * Called by {@link AddressSpace} when it maps a range and when it splits an area; not for use
+   * elsewhere.
+   */
   constructor(
     /** The address space this VMA belongs to. */
     readonly space: AddressSpace,
