@@ -207,6 +207,13 @@ test("workingset: a page refaulting within the active list's reach is activated 
   t.is(vm.workingset_refault_file, 50);
   t.is(vm.workingset_activate_file, 50, "refault distance 50 ≤ 200 active pages: all activated");
   t.is(m.meminfo()["Inactive(file)"] + m.meminfo()["Active(file)"], (300 * PAGE_SIZE) / 1024);
+  // The active/inactive split is the policy's: its active list, in pages (all order 0 here).
+  const active = (m.reclaim.policy.counters!() as { nr_active_file: number }).nr_active_file;
+  t.true(active >= 100 && active < 300, `${active} pages active: most of those used twice, and the refaults, less what rebalancing moved back`);
+  t.is(m.meminfo()["Active(file)"], (active * PAGE_SIZE) / 1024);
+  t.is(m.meminfo().Active, (active * PAGE_SIZE) / 1024, "no anonymous pages");
+  t.is(m.vmstat.toObject().nr_active_file, active);
+  t.is(m.vmstat.toObject().nr_inactive_file, 300 - active);
 });
 
 /** Insertion order only. */

@@ -147,8 +147,9 @@ function hostEpochMs(): number {
 export interface Disk {
   /** The filesystem type mounted. */
   fs: string;
-  /** The backing store and device; absent for a type that needs no device (ramfs). */
+  /** Where the disk's blocks live (an image file or memfs); absent for a type that needs no device (ramfs). */
   store?: BackingStore;
+  /** The simulated disk over {@link store} that the filesystem is mounted on; absent with it. */
   device?: SimDevice;
   /** Formatted now (a memfs disk, or an image that did not exist). */
   formatted: boolean;

@@ -48,6 +48,13 @@ export interface EvictionPolicy {
   readonly size: number;
   /** Optional: the policy's own counters (activations, ghost hits…), added to the machine's vmstat. */
   counters?(): Readonly<Record<string, number>>;
+  /**
+   * Optional: whether the policy holds resident `key` among its active (frequently used) pages —
+   * Linux's active list. Reports call it for every page on the LRU to fill meminfo's `Active` and
+   * vmstat's `nr_active_*`; a policy without such a notion leaves it out, and all its pages count
+   * as inactive. Not on any hot path.
+   */
+  isActive?(key: number): boolean;
 }
 
 /** Constructs a policy; registered by name so a machine or a simulation can choose one. */

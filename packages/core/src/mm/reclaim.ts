@@ -89,6 +89,8 @@ export interface ReclaimCounts {
 export class Reclaim {
   private readonly folioOfKey = new Map<number, number>();
   private lruPages = 0;
+  /** Of {@link lruPages}, those of anonymous (swap-backed) folios. */
+  private lruAnonPages = 0;
   private readonly shrinkers = new Set<Shrinker>();
   /** Keys of folios whose writeback ended after reclaim wanted them (see {@link rotateReclaimable}). */
   private readonly rotated: number[] = [];
@@ -118,6 +120,7 @@ export class Reclaim {
     anonPolicy.resize(0);
     pages.onLowWatermark(() => this.wakeKswapd());
     pages.addSlowPath((order, gfp) => this.directReclaim(order, gfp));
+    vm.onRefresh(() => this.updateListGauges());
     pages.setOomReporter((order) => this.oomReport(order));
   }
 
@@ -142,7 +145,7 @@ export class Reclaim {
     f.clear(folio, FolioFlag.Referenced);
     f.set(folio, FolioFlag.Lru);
     this.lruPages += nr;
-    this.vm.stat[anon ? Stat.InactiveAnon : Stat.InactiveFile] += nr;
+    if (anon) this.lruAnonPages += nr;
     if (shadow >= 0) {
       this.vm.events[VmEvent.WorkingsetRefault] += nr;
       if (this.trace.enabled & TracePoint.WorkingsetRefault) this.trace.emit({ point: "workingset_refault", owner: f.owner(folio), index: f.index(folio), shadow });
@@ -540,6 +543,29 @@ export class Reclaim {
 
   private unaccount(folio: number, nr = this.folios.nrPages(folio)): void {
     this.lruPages -= nr;
-    this.vm.stat[this.folios.test(folio, FolioFlag.SwapBacked) ? Stat.InactiveAnon : Stat.InactiveFile] -= nr;
+    if (this.folios.test(folio, FolioFlag.SwapBacked)) this.lruAnonPages -= nr;
+  }
+
+  /**
+   * Sets the active/inactive gauges from the policies' lists (vmstat's refresh, before a report):
+   * a walk of every folio on the LRU, asking its policy whether it is active. Reports only.
+   */
+  private updateListGauges(): void {
+    let activeFile = 0;
+    let activeAnon = 0;
+    if (this.policy.isActive !== undefined || this.anonPolicy.isActive !== undefined) {
+      const f = this.folios;
+      for (const [key, folio] of this.folioOfKey) {
+        const anon = f.test(folio, FolioFlag.SwapBacked);
+        if (!(anon ? this.anonPolicy : this.policy).isActive?.(key)) continue;
+        if (anon) activeAnon += f.nrPages(folio);
+        else activeFile += f.nrPages(folio);
+      }
+    }
+    const s = this.vm.stat;
+    s[Stat.ActiveFile] = activeFile;
+    s[Stat.InactiveFile] = this.lruPages - this.lruAnonPages - activeFile;
+    s[Stat.ActiveAnon] = activeAnon;
+    s[Stat.InactiveAnon] = this.lruAnonPages - activeAnon;
   }
 }

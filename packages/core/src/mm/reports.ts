@@ -14,7 +14,7 @@ export interface Meminfo {
   MemAvailable: number;
   /** The page cache (FilePages), dirty pages included. */
   Cached: number;
-  /** Active(anon) + Active(file): 0, as reclaim does not split the LRU by activity ({@link Stat.ActiveFile}). */
+  /** Active(anon) + Active(file): LRU pages the eviction policy counts as active ({@link Stat.ActiveFile}). */
   Active: number;
   /** Anonymous and file pages on the LRU. */
   Inactive: number;
@@ -74,6 +74,7 @@ const KIB = PAGE_SIZE / 1024;
  * halves of the page cache and reclaimable slab that reclaim could free.
  */
 export function meminfo(frames: number, vm: VmStat, pages: PageAllocator, hugetlb: HugetlbPool): Meminfo {
+  vm.refresh();
   const s = vm.stat;
   const free = s[Stat.FreePages]! + s[Stat.PerCpuPages]!;
   const file = s[Stat.FilePages]!;

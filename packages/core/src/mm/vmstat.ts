@@ -34,13 +34,13 @@ export const enum Stat {
   Reserved,
   /** Frames taken offline after a memory error. */
   HwPoisoned,
-  /** nr_active_file: always 0, reclaim counts every file page on the LRU as inactive (a policy keeps its own lists; LinuxPolicy reports its active list in its own counters). */
+  /** nr_active_file: file pages on the LRU that the eviction policy counts as active (its `isActive`; 0 for a policy without an active list). Brought up to date by {@link VmStat.refresh}. */
   ActiveFile,
-  /** File pages on the LRU (all of them: see {@link ActiveFile}). */
+  /** nr_inactive_file: the other file pages on the LRU. Brought up to date by {@link VmStat.refresh}. */
   InactiveFile,
-  /** nr_active_anon: always 0, as {@link ActiveFile}. */
+  /** nr_active_anon: as {@link ActiveFile}, for anonymous pages. */
   ActiveAnon,
-  /** Anonymous pages on the LRU (all of them). */
+  /** nr_inactive_anon: as {@link InactiveFile}, for anonymous pages. */
   InactiveAnon,
   /** Page-cache pages mapped into some address space (a folio counts all its pages while any PTE maps it). */
   FileMapped,
@@ -210,6 +210,22 @@ export class VmStat {
   /** Event counts indexed by {@link VmEvent}. */
   readonly events = new Float64Array(VmEvent.Count);
   private readonly sources: (() => Readonly<Record<string, number>>)[] = [];
+  private readonly refreshers: (() => void)[] = [];
+
+  /**
+   * Registers `update`, which brings gauges that are too costly to keep current on every change
+   * (the active/inactive split, which asks the eviction policy page by page) up to date. Reports
+   * call {@link refresh} before they read; code that reads {@link stat} directly sees those gauges
+   * as of the last report.
+   */
+  onRefresh(update: () => void): void {
+    this.refreshers.push(update);
+  }
+
+  /** Brings the gauges registered with {@link onRefresh} up to date; reports call it first. */
+  refresh(): void {
+    for (const update of this.refreshers) update();
+  }
 
   /**
    * Adds counters kept elsewhere (the eviction policy's workingset_activate, say) to
@@ -221,6 +237,7 @@ export class VmStat {
 
   /** All counters as an object, in /proc/vmstat order and names. */
   toObject(): Record<string, number> {
+    this.refresh();
     const out: Record<string, number> = {};
     STAT_NAMES.forEach((n, i) => (out[n] = this.stat[i]!));
     EVENT_NAMES.forEach((n, i) => (out[n] = this.events[i]!));

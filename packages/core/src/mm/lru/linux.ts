@@ -74,9 +74,9 @@ export type LinuxCounters = {
   pgsteal_file: number;
   /** The non-resident age clock (lruvec->nonresident_age). */
   nonresident_age: number;
-  /** Pages on the inactive list now. */
+  /** Keys (folios, to the kernel) on the inactive list now; the machine's vmstat counts pages (Stat.InactiveFile) and shows that instead. */
   nr_inactive_file: number;
-  /** Pages on the active list now. */
+  /** Keys on the active list now; as {@link nr_inactive_file}. */
   nr_active_file: number;
 };
 
@@ -216,6 +216,12 @@ export class LinuxPolicy implements EvictionPolicy {
   remove(key: number): void {
     const n = this.pool.find(key);
     if (n !== NIL) this.pool.free(n);
+  }
+
+  /** On the active list. */
+  isActive(key: number): boolean {
+    const n = this.pool.find(key);
+    return n !== NIL && this.pool.list[n] === ACTIVE;
   }
 
   counters(): LinuxCounters {
