@@ -72,6 +72,8 @@ interface DirSpace {
 
 /** What freeing a file's blocks will change (see planTruncate), with the metadata folios it needs held. */
 interface TruncatePlan {
+  /** The first file block freed. */
+  from: number;
   /** Inode pointer slots (direct, indirect, double-indirect) to clear. */
   slots: number[];
   /** Indirect blocks that stay, with the first slot whose pointers are cleared. */
@@ -749,15 +751,41 @@ export class SimpleFs implements SuperBlock {
     };
   }
 
-  /** page_mkwrite: maps blocks for the folio's pages below i_size (ENOSPC maps none) and stamps mtime. */
+  /**
+   * page_mkwrite: maps blocks for the folio's pages below i_size (ENOSPC maps none) and stamps
+   * mtime. A folio wholly below i_size whose blocks are all mapped is marked MappedToDisk, so the
+   * write faults on its other pages skip the block lookup (a large folio's is 512 entries long);
+   * a truncate clears the mark before it frees blocks ({@link forgetMappedToDisk}).
+   */
   private prepareMkwrite(file: FsFile, folio: number): void {
     const inode = this.fileInode(file);
     const f = this.cache.folios;
     const first = f.index(folio);
-    const last = Math.min(first + f.nrPages(folio), Math.ceil(inode.size / BLOCK_SIZE)) - 1;
-    if (last >= first) this.mapRange(inode, first, last);
+    const end = first + f.nrPages(folio);
+    const eofPages = Math.ceil(inode.size / BLOCK_SIZE);
+    if (!(f.test(folio, FolioFlag.MappedToDisk) && end <= eofPages)) {
+      const last = Math.min(end, eofPages) - 1;
+      if (last >= first) this.mapRange(inode, first, last);
+      if (end <= eofPages) f.set(folio, FolioFlag.MappedToDisk);
+    }
     inode.mtimeNs = inode.ctimeNs = this.now();
     this.markInodeDirty(inode, true);
+  }
+
+  /** Clears MappedToDisk on every cached folio holding a page from file block `from` on: those blocks are about to be freed. */
+  private forgetMappedToDisk(inode: Inode, from: number): void {
+    const mapping = inode.mapping;
+    const f = this.cache.folios;
+    const straddling = this.cache.lookup(mapping, from);
+    for (let i = straddling !== 0 ? f.index(straddling) : from; (i = mapping.index.findPresent(i)) >= 0; ) {
+      const folio = this.cache.lookup(mapping, i);
+      if (folio === 0) {
+        i++; // a shadow entry
+        continue;
+      }
+      f.clear(folio, FolioFlag.MappedToDisk);
+      i = f.index(folio) + f.nrPages(folio);
+    }
   }
 
   /**
@@ -1476,7 +1504,7 @@ export class SimpleFs implements SuperBlock {
    * any change or completes.
    */
   private planTruncate(inode: Inode, from: number, alsoPin: readonly number[] = []): TruncatePlan {
-    const plan: TruncatePlan = { slots: [], trims: [], data: [], meta: [], bad: [], pinned: [] };
+    const plan: TruncatePlan = { from: Math.max(0, from), slots: [], trims: [], data: [], meta: [], bad: [], pinned: [] };
     try {
       if (!inode.isInline) this.planTruncateTree(inode, Math.max(0, from), plan);
       const pins = new Set(alsoPin);
@@ -1550,6 +1578,7 @@ export class SimpleFs implements SuperBlock {
   /** The second half: applies a plan (nothing in it can fail: every block it touches is held) and releases its folios. */
   private applyTruncate(inode: Inode, plan: TruncatePlan): void {
     try {
+      if (plan.data.length > 0) this.forgetMappedToDisk(inode, plan.from);
       for (const slot of plan.slots) inode.ptrs[slot] = 0;
       for (const t of plan.trims) {
         this.metaModify(t.block, (d, o) => d.fill(0, o + t.from * 4, o + BLOCK_SIZE));

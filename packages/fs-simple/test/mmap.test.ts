@@ -6,7 +6,7 @@
  * the last page never become file data nor reach the disk.
  */
 import test from "ava";
-import { MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, Stat } from "@folio/core";
+import { FolioFlag, MAP_PRIVATE, MAP_SHARED, MS_SYNC, MemoryAccessError, PROT_READ, PROT_WRITE, Rng, Stat } from "@folio/core";
 import type { BackingStore } from "@folio/pagecache";
 import { format } from "../src/index.js";
 import { BS, eq, fresh, fsck, fsyncIno, memStore, mkfs, mount, pattern, readFile, rig, writeFile } from "./helpers.js";
@@ -152,6 +152,39 @@ test("large folios: a store into a hole gives the whole folio its blocks at page
   fs.release(file);
   fs.unmount();
   t.deepEqual(fsck({ ...r, machine }).problems, []);
+});
+
+test("large folios: a folio whose blocks a truncate frees forgets it has them, so a store there after the file grows back gets a block", (t) => {
+  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 9 } });
+  const ino = fs.create(fs.rootIno, "f", 0o644);
+  const file = fs.open(ino, 2);
+  fs.setattr(ino, { size: 16 * BS });
+  const mm = machine.mm.createAddressSpace("app");
+  const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  mm.load(a, 16 * BS); // one 16-page folio
+  mm.store(a + 5 * BS, Uint8Array.of(7));
+  const folio = file.mapping.index.load(0);
+  t.is(machine.folios.nrPages(folio), 16);
+  t.true(machine.folios.test(folio, FolioFlag.MappedToDisk), "page_mkwrite mapped all 16 blocks and says so");
+  // A reader's reference keeps truncate from splitting the folio: it stays whole, straddling EOF,
+  // while the blocks of its pages 9-15 are freed.
+  machine.folios.get(folio);
+  fs.setattr(ino, { size: 8 * BS + 100 });
+  t.is(file.mapping.index.load(12), folio, "still one folio");
+  t.false(machine.folios.test(folio, FolioFlag.MappedToDisk), "its blocks 9-15 are gone, and the mark with them");
+  machine.folios.put(folio);
+  fs.setattr(ino, { size: 16 * BS });
+  mm.store(a + 12 * BS, Uint8Array.of(9)); // page_mkwrite must map block 12 again
+  mm.msync(a, 16 * BS, MS_SYNC);
+  mm.destroy();
+  fs.release(file);
+  fs.unmount();
+  t.deepEqual(fsck({ ...r, machine }).problems, []);
+  const again = mount({ ...r, machine });
+  const got = readFile(again, ino);
+  t.is(got[5 * BS], 7);
+  t.is(got[12 * BS], 9, "the store after the file grew back reached the disk");
+  again.unmount();
 });
 
 /** File block `index` (a direct block) of inode `ino` as the image holds it. */

@@ -57,6 +57,12 @@ export const enum FolioFlag {
   HasHwPoisoned = 1 << 15,
   /** Taken off the LRU by reclaim, compaction or migration. */
   Isolated = 1 << 16,
+  /**
+   * Linux's PG_mappedtodisk: every page of the folio has its block on the owner's disk, so a
+   * write fault need not look the blocks up again. Set and cleared by the filesystem that owns the
+   * folio (which clears it before freeing any of those blocks); migration and splits carry it over.
+   */
+  MappedToDisk = 1 << 17,
 }
 
 /** Names of {@link FolioFlag} bits in bit order, for describe and page-types. */

@@ -236,4 +236,4 @@ export function moveFolioState(folios: FolioTable, src: number, dst: number): vo
 /** Flags that travel with the content; the lock, LRU and isolation state belong to the procedure. */
 const MIGRATED_FLAGS =
   FolioFlag.Uptodate | FolioFlag.Dirty | FolioFlag.Referenced | FolioFlag.Active | FolioFlag.Workingset | FolioFlag.Error |
-  FolioFlag.SwapBacked | FolioFlag.Unevictable | FolioFlag.Private | FolioFlag.Readahead;
+  FolioFlag.SwapBacked | FolioFlag.Unevictable | FolioFlag.Private | FolioFlag.Readahead | FolioFlag.MappedToDisk;
