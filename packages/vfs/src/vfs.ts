@@ -96,7 +96,11 @@ export interface EvictionFailure {
 export interface VfsOptions {
   /** Most open file descriptors (EMFILE beyond); default 65536. */
   maxFds?: number;
-  /** Most dentries cached; default 65536. */
+  /**
+   * Most dentries cached; by default one per frame of the machine's memory, at least 65,536 (a
+   * Linux dentry is ~200 bytes of slab, so a kernel's dcache can grow that large; Folio's are host
+   * objects, trimmed under memory pressure by the dcache shrinker).
+   */
   dentryLimit?: number;
 }
 
@@ -275,7 +279,7 @@ export class Vfs {
     this.cache = cache;
     this.flusher = flusher;
     this.maxFds = options.maxFds ?? 65536;
-    this.dcache = new DentryCache(options.dentryLimit ?? 65536);
+    this.dcache = new DentryCache(options.dentryLimit ?? Math.max(65536, machine.frames));
     // The dcache shrinker (prune_dcache_sb): reclaim asks it to drop a share of the dentries
     // proportional to the share of the LRU it scanned; no dentry pins an inode, so all can go.
     machine.reclaim.registerShrinker({ name: "dentry", count: () => this.dcache.size, scan: (n) => this.shrinkCaches(n) });
