@@ -56,7 +56,8 @@ const PEER_NAME = "Int32Array free stack";
 // Each loop is its own function, so each call site's type feedback belongs to one case; Folio's
 // loop and its peer's have the same shape: an alloc, a free, the result folded into `sink`.
 
-function order0Pairs(m: Machine, n: number): number {
+/** `n` order-0 allocPages+freePages pairs on `m` (also the scaling suite's, at each memory size). */
+export function order0Pairs(m: Machine, n: number): number {
   const pages = m.pages;
   let sink = 0;
   for (let i = 0; i < n; i++) {
@@ -89,7 +90,8 @@ function order9Pairs(m: Machine, n: number): number {
   return sink;
 }
 
-function peerPairs(p: StackAllocator, n: number): number {
+/** The peer's loop: `n` pop+push pairs on the free stack. */
+export function peerPairs(p: StackAllocator, n: number): number {
   let sink = 0;
   for (let i = 0; i < n; i++) {
     const x = p.alloc();

@@ -29,7 +29,7 @@ import { Gfp, Machine, MemdescType, PAGE_SIZE, Rng, SECTION_FRAME_SHIFT } from "
 import { MemfsStore, SimDevice } from "@folio/pagecache";
 import { SimpleFs } from "@folio/fs-simple";
 import { Vfs, createNodeFs, type NodeFs } from "@folio/vfs";
-import { StackAllocator } from "./core.js";
+import { StackAllocator, order0Pairs, peerPairs } from "./core.js";
 import {
   type BenchOptions, type PlotSpec, type Row, type Stat, type Suite, type SuiteOutcome,
   consume, fullGc, measureDuration, measureRates, measureRetained, nowMs, rateRow, retainedBytes, stat,
@@ -150,35 +150,12 @@ function bookkeepingRows(opts: BenchOptions): Row[] {
   return rows;
 }
 
-// Each loop is its own function, so each call site's type feedback belongs to one case.
-
-function order0Pairs(m: Machine, n: number): number {
-  const pages = m.pages;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    const pfn = pages.allocPages(0, Gfp.Movable, MemdescType.Folio, 1);
-    pages.freePages(pfn, 0);
-    sink ^= pfn;
-  }
-  return sink;
-}
-
-function stackPairs(p: StackAllocator, n: number): number {
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    const x = p.alloc();
-    p.free(x);
-    sink ^= x;
-  }
-  return sink;
-}
-
 function allocRows(opts: BenchOptions): Row[] {
   const rows: Row[] = [];
   for (const mib of MEMORY_MIB) {
     const m = Machine.boot({ memory: mib * MiB });
     const peer = new StackAllocator(m.frames);
-    const [f, p] = measureRates([{ name: "folio", run: (n) => order0Pairs(m, n) }, { name: "peer", run: (n) => stackPairs(peer, n) }], opts);
+    const [f, p] = measureRates([{ name: "folio", run: (n) => order0Pairs(m, n) }, { name: "peer", run: (n) => peerPairs(peer, n) }], opts);
     const row = rateRow(`order-0 alloc+free, ${sizeLabel(mib)}`, "pairs/s", f!, PEER_STACK, p!);
     row.point = { axis: "memory", curve: "alloc+free", x: mib, rate: true };
     rows.push(row);
