@@ -121,6 +121,12 @@ export class ArcPolicy implements EvictionPolicy {
     if (l === T1 || l === T2) this.pool.free(n);
   }
 
+  /** On T2, seen at least twice: ARC's frequency list, which meminfo shows as active. */
+  isActive(key: number): boolean {
+    const n = this.pool.find(key);
+    return n !== NIL && this.pool.list[n] === T2;
+  }
+
   /** The four lists from MRU to LRU, and p (for tests and inspection). */
   snapshot(): {
     /** Capacity c, in pages, as last set by `resize`. */

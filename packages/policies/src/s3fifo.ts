@@ -129,6 +129,12 @@ export class S3FifoPolicy implements EvictionPolicy {
     if (n !== NIL && this.pool.list[n] !== G) this.pool.free(n);
   }
 
+  /** In the main queue, where objects that proved themselves in the small queue live: meminfo shows them as active. */
+  isActive(key: number): boolean {
+    const n = this.pool.find(key);
+    return n !== NIL && this.pool.list[n] === M;
+  }
+
   /** The three queues from head to tail, with the resident objects' frequencies. */
   snapshot(): {
     /** Capacity in pages, as last set by `resize`. */

@@ -104,3 +104,30 @@ test("simulate() with capacity 0 misses every request and never calls evict", (t
     t.is(r.evictions, 0);
   }
 });
+
+test("isActive, where a policy has it, names only resident keys, and a key used over and over under churn is active", (t) => {
+  const withIsActive = ALL.filter((name) => make(name).isActive !== undefined);
+  t.deepEqual([...withIsActive].sort(), ["arc", "linux", "s3fifo"], "the policies with a notion of active pages");
+  for (const name of withIsActive) {
+    const p: EvictionPolicy = make(name);
+    p.resize(4);
+    const resident = new Set<number>();
+    const use = (key: number) => {
+      if (resident.has(key)) {
+        p.access(key);
+        return;
+      }
+      if (p.size >= 4) resident.delete(p.evict());
+      p.insert(key, -1);
+      resident.add(key);
+    };
+    for (let k = 1; k < 40; k++) {
+      use(0); // the hot key, used between every other
+      use(0);
+      use(k);
+    }
+    t.true(p.isActive!(0), `${name}: the hot key is active`);
+    for (let k = 0; k < 40; k++) if (p.isActive!(k)) t.true(resident.has(k), `${name}: active key ${k} is resident`);
+    t.false(p.isActive!(1000), `${name}: a key never seen is not active`);
+  }
+});
