@@ -21,6 +21,7 @@ import {
   type AsyncRateCase, type BenchOptions, type Row, type Stat, type Suite, measureDuration, measureRates, measureRatesAsync,
 } from "./harness.js";
 import { testData } from "./pagecache.js";
+import { type Cursor, folioReadSync, memfsReadSync } from "./read-loops.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -89,37 +90,8 @@ function check(m: Machine): void {
 // ---------------------------------------------------------------------------------------------
 // Measured loops. Folio's loop and its peer's have the same shape: one read call at the next
 // precomputed offset, the byte count folded into `sink`. `at.pos` carries the offset index from
-// batch to batch. Each case has its own function so its call sites' type feedback is its own.
-
-interface Cursor {
-  pos: number;
-}
-
-function folioSync(fs: NodeFs, fd: number, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): number {
-  const len = dst.length;
-  const mask = offsets.length - 1;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + fs.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
-
-function memfsSync(vol: Volume, fd: number, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): number {
-  const len = dst.length;
-  const mask = offsets.length - 1;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + vol.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
+// batch to batch. Each case has its own function so its call sites' type feedback is its own
+// (the readSync loops are in read-loops.ts, shared with other suites).
 
 async function folioPromise(fh: FileHandle, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): Promise<number> {
   const len = dst.length;
@@ -238,8 +210,8 @@ async function cachedRows(opts: BenchOptions): Promise<Row[]> {
   const dst = Buffer.alloc(RANDOM_CHUNK);
   const dsts = Array.from({ length: IN_FLIGHT }, () => Buffer.alloc(RANDOM_CHUNK));
   const [cSync, cSyncPeer, cProm, cPromPeer, cBatch, cBatchPeer] = [0, 0, 0, 0, 0, 0].map((pos) => ({ pos }));
-  const syncF = (n: number) => folioSync(f.fs, fd, dst, offsets, cSync, n);
-  const syncP = (n: number) => memfsSync(vol, vfd, dst, offsets, cSyncPeer, n);
+  const syncF = (n: number) => folioReadSync(f.fs, fd, dst, offsets, cSync, n);
+  const syncP = (n: number) => memfsReadSync(vol, vfd, dst, offsets, cSyncPeer, n);
   const promF = (n: number) => folioPromise(fh, dst, offsets, cProm, n);
   const promP = (n: number) => memfsPromise(vfh, dst, offsets, cPromPeer, n);
   const batchF = (n: number) => folioPromiseBatch(fh, dsts, offsets, cBatch, n);
@@ -255,7 +227,7 @@ async function cachedRows(opts: BenchOptions): Promise<Row[]> {
   if (!g.fs.readFileSync(path).equals(flat)) throw new Error("fs-simple (default mount) returned wrong data");
   const gfd = g.fs.openSync(path, "r");
   const cSyncDefault = { pos: 0 };
-  const syncG = (n: number) => folioSync(g.fs, gfd, dst, offsets, cSyncDefault, n);
+  const syncG = (n: number) => folioReadSync(g.fs, gfd, dst, offsets, cSyncDefault, n);
 
   const rows: Row[] = [];
   const file = `${CACHED_SIZE / MiB} MiB file, fs-simple order-0 folios`;
@@ -283,7 +255,7 @@ async function cachedRows(opts: BenchOptions): Promise<Row[]> {
   if (f.device.stats.reads !== reads) throw new Error("a cached read went to the device");
   for (let i = 0; i < 64; i++) {
     const pos = offsets[i]!;
-    folioSync(f.fs, fd, dst, offsets, { pos: i }, 1);
+    folioReadSync(f.fs, fd, dst, offsets, { pos: i }, 1);
     if (!dst.equals(flat.subarray(pos, pos + RANDOM_CHUNK))) throw new Error(`cached read at ${pos} returned wrong data`);
   }
   await fh.close();

@@ -24,6 +24,7 @@ import { SimpleFs } from "@folio/fs-simple";
 import { Vfs, createNodeFs, type NodeFs } from "@folio/vfs";
 import { type BenchOptions, type Row, type Stat, type Suite, measureRates } from "./harness.js";
 import { heapPerOp, testData } from "./pagecache.js";
+import { folioReadSync } from "./read-loops.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -140,19 +141,6 @@ function mappedLoads(mm: AddressSpace, base: number, dst: Uint8Array, offsets: I
   return sink;
 }
 
-function fileReads(fs: NodeFs, fd: number, dst: Buffer, offsets: Int32Array, at: { pos: number }, n: number): number {
-  const mask = offsets.length - 1;
-  const len = dst.length;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + fs.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
-
 function mappedStores(mm: AddressSpace, base: number, src: Uint8Array, offsets: Int32Array, at: { pos: number }, n: number): number {
   const mask = offsets.length - 1;
   const len = src.length;
@@ -246,7 +234,7 @@ function accessRows(s: Setup, opts: BenchOptions): Row[] {
       const [mc, fc] = [{ pos: 0 }, { pos: 0 }];
       const [a, b] = measureRates([
         { name: "folio", run: (n) => mappedLoads(s.mm, base, dst, offsets, mc, n) },
-        { name: "peer", run: (n) => fileReads(s.fs, s.fd, buf, offsets, fc, n) },
+        { name: "peer", run: (n) => folioReadSync(s.fs, s.fd, buf, offsets, fc, n) },
       ], opts);
       rows.push(rateRow(`mapped load ${len >= KiB ? `${len / KiB} KiB` : `${len} B`}, random, PTE present`, "loads/s", a!, `readSync ${len >= KiB ? `${len / KiB} KiB` : `${len} B`}, same offsets`, b!));
     }
@@ -265,7 +253,7 @@ function accessRows(s: Setup, opts: BenchOptions): Row[] {
   const buf = Buffer.alloc(8);
   const n = opts.quick ? 20_000 : 100_000;
   const loadHeap = heapPerOp((k) => mappedLoads(s.mm, base, dst, offsets, { pos: 0 }, k), n, opts.samples);
-  const readHeap = heapPerOp((k) => fileReads(s.fs, s.fd, buf, offsets, { pos: 0 }, k), n, opts.samples);
+  const readHeap = heapPerOp((k) => folioReadSync(s.fs, s.fd, buf, offsets, { pos: 0 }, k), n, opts.samples);
   const storeHeap = heapPerOp((k) => mappedStores(s.mm, base, dst, offsets, { pos: 0 }, k), n, opts.samples);
   const writeHeap = heapPerOp((k) => fileWrites(s.fs, s.fd, buf, offsets, { pos: 0 }, k), n, opts.samples);
   for (const [name, folio, peerName, peer] of [["heap per mapped load 8 B", loadHeap, "readSync 8 B", readHeap], ["heap per mapped store 8 B", storeHeap, "writeSync 8 B", writeHeap]] as const) {

@@ -20,6 +20,7 @@ import {
 import {
   type BenchOptions, type Row, type Stat, type Suite, consume, fullGc, measureRates, stat,
 } from "./harness.js";
+import { type Cursor, memfsReadSync } from "./read-loops.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -147,10 +148,6 @@ function check(m: Machine): void {
 // count folded into `sink`, the position advanced (sequential: wrapping at the end of the file;
 // random: the next precomputed offset). `at.pos` carries the position from batch to batch.
 
-interface Cursor {
-  pos: number;
-}
-
 function folioSeq(fs: BenchFs, file: CachedFile, dst: Buffer, at: Cursor, n: number): number {
   const cache = fs.cache;
   const cb = fs.callbacks;
@@ -190,19 +187,6 @@ function folioRandom(fs: BenchFs, file: CachedFile, dst: Buffer, offsets: Int32A
   let sink = 0;
   for (let i = 0; i < n; i++) {
     sink = (sink + filemapRead(cache, file, offsets[k]!, dst, 0, len, cb)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
-
-function memfsRandom(vol: Volume, fd: number, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): number {
-  const len = dst.length;
-  const mask = offsets.length - 1;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + vol.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
     k = (k + 1) & mask;
   }
   at.pos = k;
@@ -312,7 +296,7 @@ function cachedRows(opts: BenchOptions): Row[] {
   const seqPeer = (n: number) => peerSeq(flat, seqDst, cPeer, n);
   const rndSmall = (n: number) => folioRandom(fs, small, rndDst, offsets, cRndSmall, n);
   const rndLarge = (n: number) => folioRandom(fs, large, rndDst, offsets, cRndLarge, n);
-  const rndPeer = (n: number) => memfsRandom(vol, fd, rndDst, offsets, cRndPeer, n);
+  const rndPeer = (n: number) => memfsReadSync(vol, fd, rndDst, offsets, cRndPeer, n);
 
   // Throughput. A byte count of 64 KiB per call is checked once, so a short read cannot pass.
   if (seqLarge(1) !== SEQ_CHUNK || rndSmall(1) !== RANDOM_CHUNK || seqPeer(1) !== SEQ_CHUNK || rndPeer(1) !== RANDOM_CHUNK) {

@@ -35,6 +35,7 @@ import {
   consume, fullGc, measureDuration, measureRates, measureRetained, nowMs, rateRow, retainedBytes, stat,
 } from "./harness.js";
 import { testData } from "./pagecache.js";
+import { folioReadSync, memfsReadSync } from "./read-loops.js";
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -164,36 +165,6 @@ function allocRows(opts: BenchOptions): Row[] {
   return rows;
 }
 
-interface Cursor {
-  pos: number;
-}
-
-function folioReads(fs: NodeFs, fd: number, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): number {
-  const len = dst.length;
-  const mask = offsets.length - 1;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + fs.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
-
-function memfsReads(vol: Volume, fd: number, dst: Buffer, offsets: Int32Array, at: Cursor, n: number): number {
-  const len = dst.length;
-  const mask = offsets.length - 1;
-  let k = at.pos;
-  let sink = 0;
-  for (let i = 0; i < n; i++) {
-    sink = (sink + vol.readSync(fd, dst, 0, len, offsets[k]!)) | 0;
-    k = (k + 1) & mask;
-  }
-  at.pos = k;
-  return sink;
-}
-
 function cachedReadRows(opts: BenchOptions): Row[] {
   const path = "/cached.bin";
   const data = testData(CACHED_FILE, 5);
@@ -215,8 +186,8 @@ function cachedReadRows(opts: BenchOptions): Row[] {
     const reads = f.device.stats.reads;
     const [a, b] = [{ pos: 0 }, { pos: 0 }];
     const [folio, peer] = measureRates([
-      { name: "folio", run: (n) => folioReads(f.fs, fd, dst, offsets, a, n) },
-      { name: "peer", run: (n) => memfsReads(vol, vfd, dst, offsets, b, n) },
+      { name: "folio", run: (n) => folioReadSync(f.fs, fd, dst, offsets, a, n) },
+      { name: "peer", run: (n) => memfsReadSync(vol, vfd, dst, offsets, b, n) },
     ], opts);
     if (f.device.stats.reads !== reads) throw new Error("a cached read went to the device");
     const row = rateRow(`cached 4 KiB random readSync, ${CACHED_FILE / MiB} MiB file (order-0 folios), ${sizeLabel(mib)}`, "reads/s", folio!, "memfs readSync, same offsets", peer!);
