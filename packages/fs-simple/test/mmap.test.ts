@@ -88,14 +88,23 @@ test("munmap, unmount and mount again: shared stores are in the file, private on
   t.deepEqual(fsck(r2).problems, []);
 });
 
-test("a store into a hole gets its block at page_mkwrite; on a full disk it is SIGBUS with ENOSPC and nothing is dirtied", (t) => {
-  // Single pages: with large folios, page_mkwrite gives the whole folio its blocks (the next test).
-  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 0 } });
+/**
+ * A fresh 256-block disk mounted with folios up to `maxOrder`, a file of 16 pages that is all hole,
+ * and a shared read-write mapping of it.
+ */
+function sparseMapping(maxOrder: number) {
+  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder } });
   const ino = fs.create(fs.rootIno, "sparse", 0o644);
   const file = fs.open(ino, 2);
-  fs.setattr(ino, { size: 16 * BS }); // all hole
+  fs.setattr(ino, { size: 16 * BS });
   const mm = machine.mm.createAddressSpace("app");
   const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  return { fs, machine, r, ino, file, mm, a };
+}
+
+test("a store into a hole gets its block at page_mkwrite; on a full disk it is SIGBUS with ENOSPC and nothing is dirtied", (t) => {
+  // Single pages: with large folios, page_mkwrite gives the whole folio its blocks (the next test).
+  const { fs, machine, r, ino, file, mm, a } = sparseMapping(0);
   t.true(mm.load(a, 16 * BS).every((b) => b === 0), "a hole reads as zeros");
   const blocksBefore = fs.getattr(ino).blocks;
   mm.store(a + 5 * BS, Uint8Array.of(7));
@@ -124,12 +133,7 @@ test("a store into a hole gets its block at page_mkwrite; on a full disk it is S
 });
 
 test("large folios: a store into a hole gives the whole folio its blocks at page_mkwrite, so a later store in it needs none on a full disk", (t) => {
-  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 9 } });
-  const ino = fs.create(fs.rootIno, "sparse", 0o644);
-  const file = fs.open(ino, 2);
-  fs.setattr(ino, { size: 16 * BS });
-  const mm = machine.mm.createAddressSpace("app");
-  const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  const { fs, machine, r, ino, file, mm, a } = sparseMapping(9);
   t.true(mm.load(a, 16 * BS).every((b) => b === 0), "a hole reads as zeros (readahead makes one large folio of it)");
   mm.store(a + 5 * BS, Uint8Array.of(7));
   t.is(fs.getattr(ino).blocks, 17 * (BS / 512), "every page of the folio got its block (and the indirect block pages 12-15 need)");
@@ -155,12 +159,7 @@ test("large folios: a store into a hole gives the whole folio its blocks at page
 });
 
 test("large folios: a folio whose blocks a truncate frees forgets it has them, so a store there after the file grows back gets a block", (t) => {
-  const { fs, machine, ...r } = fresh(256, { mount: { maxOrder: 9 } });
-  const ino = fs.create(fs.rootIno, "f", 0o644);
-  const file = fs.open(ino, 2);
-  fs.setattr(ino, { size: 16 * BS });
-  const mm = machine.mm.createAddressSpace("app");
-  const a = mm.mmap({ length: 16 * BS, prot: RW, flags: MAP_SHARED, file: fs.mmap(file) });
+  const { fs, machine, r, ino, file, mm, a } = sparseMapping(9);
   mm.load(a, 16 * BS); // one 16-page folio
   mm.store(a + 5 * BS, Uint8Array.of(7));
   const folio = file.mapping.index.load(0);
